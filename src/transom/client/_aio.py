@@ -1,0 +1,278 @@
+"""Asyncio I/O for ``AsyncClient``: a Protocol-based stream, pool waiters, tasks.
+
+The stream is an ``asyncio.Protocol`` rather than a ``StreamReader``: a
+received chunk is handed straight to the reader waiting for it (no buffer
+copy, no extra wake-up), and flow control is two flags. A read timeout is
+one ``call_later`` armed only when a read has to wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections import deque
+from collections.abc import Coroutine
+from typing import Any
+
+from transom.exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+
+__all__ = ["AsyncioBackend", "AsyncioStream"]
+
+_HIGH_WATER = 256 * 1024  # received bytes buffered before we stop reading the socket
+
+
+def _expire(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())
+
+
+class AsyncioStream(asyncio.Protocol):
+    """One TCP (or TLS) connection, read and written by coroutines."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._transport: asyncio.Transport | None = None
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._eof = False
+        self._error: BaseException | None = None
+        self._reader: asyncio.Future[bytes] | None = None
+        self._drain: asyncio.Future[None] | None = None
+        self._paused = False
+
+    # --- protocol callbacks ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Requests are written in one piece; Nagle would only delay them.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        reader = self._reader
+        if reader is not None and not reader.done():
+            self._reader = None
+            reader.set_result(data)
+            return
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self._buffered > _HIGH_WATER and self._transport is not None:
+            self._transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake_reader()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._error = exc
+        self._wake_reader()
+        drain = self._drain
+        if drain is not None and not drain.done():
+            drain.set_exception(WriteError(f"connection lost while writing: {exc}"))
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        drain = self._drain
+        if drain is not None and not drain.done():
+            drain.set_result(None)
+
+    def _wake_reader(self) -> None:
+        reader = self._reader
+        if reader is not None and not reader.done():
+            self._reader = None
+            reader.set_result(b"")
+
+    # --- the NetworkStream interface ------------------------------------------------------
+    async def read(self, timeout: float | None) -> bytes:
+        if self._chunks:
+            data = self._chunks.popleft()
+            self._buffered -= len(data)
+            if self._buffered <= _HIGH_WATER and self._transport is not None:
+                self._transport.resume_reading()
+            return data
+        if self._eof:
+            if self._error is not None:
+                raise ReadError(f"connection lost: {self._error}")
+            return b""
+        fut: asyncio.Future[bytes] = self._loop.create_future()
+        self._reader = fut
+        timer = self._loop.call_later(timeout, _expire, fut) if timeout is not None else None
+        try:
+            return await fut
+        except TimeoutError:
+            raise ReadTimeout(f"no data from the server for {timeout} s") from None
+        finally:
+            self._reader = None
+            if timer is not None:
+                timer.cancel()
+
+    async def write(self, data: bytes, timeout: float | None) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise WriteError("the connection is closed")
+        transport.write(data)
+        if not self._paused:
+            return
+        fut: asyncio.Future[None] = self._loop.create_future()
+        self._drain = fut
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise WriteTimeout(f"the server took no data for {timeout} s") from None
+        finally:
+            self._drain = None
+
+    async def start_tls(
+        self, context: ssl.SSLContext, server_hostname: str, timeout: float | None
+    ) -> AsyncioStream:
+        assert self._transport is not None
+        stream = AsyncioStream(self._loop)
+        try:
+            transport = await asyncio.wait_for(
+                self._loop.start_tls(
+                    self._transport, stream, context, server_hostname=server_hostname
+                ),
+                timeout,
+            )
+        except TimeoutError:
+            self.close()
+            raise ConnectTimeout(f"TLS handshake took longer than {timeout} s") from None
+        except (OSError, ssl.SSLError) as exc:
+            self.close()
+            raise ConnectError(f"TLS handshake failed: {exc}") from exc
+        assert transport is not None
+        stream.connection_made(transport)
+        return stream
+
+    def is_stale(self) -> bool:
+        return self._eof or bool(self._chunks) or self._transport is None or (
+            self._transport.is_closing()
+        )
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class _FutureWaiter:
+    __slots__ = ("_fut",)
+
+    def __init__(self) -> None:
+        self._fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def wait(self, timeout: float | None) -> bool:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._fut), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def wake(self) -> None:
+        if not self._fut.done():
+            self._fut.set_result(None)
+
+
+class _Task:
+    __slots__ = ("_task",)
+
+    def __init__(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._task = asyncio.get_running_loop().create_task(coro)
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+    def done(self) -> bool:
+        return self._task.done()
+
+    async def join(self) -> None:
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            if not self._task.cancelled():
+                raise
+
+
+class _QueueChannel:
+    """Producer and consumer on the same loop."""
+
+    __slots__ = ("_closed", "_queue")
+
+    def __init__(self, maxsize: int) -> None:
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
+        self._closed = False
+
+    async def put(self, item: Any) -> bool:
+        if self._closed:
+            return False
+        await self._queue.put(item)
+        return not self._closed
+
+    async def get(self) -> Any:
+        return await self._queue.get()
+
+    def close(self) -> None:
+        self._closed = True
+        while not self._queue.empty():  # unblock a waiting put
+            self._queue.get_nowait()
+
+
+class AsyncioBackend:
+    """I/O on the running asyncio loop."""
+
+    is_async = True
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float | None,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> AsyncioStream:
+        loop = asyncio.get_running_loop()
+        try:
+            _, stream = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: AsyncioStream(loop),
+                    host,
+                    port,
+                    ssl=ssl_context,
+                    server_hostname=server_hostname if ssl_context is not None else None,
+                ),
+                timeout,
+            )
+        except TimeoutError:
+            raise ConnectTimeout(f"connecting to {host}:{port} took longer than {timeout} s") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+        return stream
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def waiter(self) -> _FutureWaiter:
+        return _FutureWaiter()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> _Task:
+        return _Task(coro)
+
+    def channel(self, maxsize: int) -> _QueueChannel:
+        return _QueueChannel(maxsize)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,262 @@
+"""Blocking I/O for ``Client``: coroutines that never suspend (see ``_drive.py``).
+
+Sockets are plain blocking sockets with a timeout; the pool's waiters are
+``threading.Event``s, so one ``Client`` may be shared by threads. Running an
+ASGI app needs an event loop: ``Portal`` runs one in a daemon thread,
+started on first use, and the app's response crosses back through a bounded
+``_ThreadChannel`` so a streaming body is read while the app still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import select
+import socket
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Coroutine
+from typing import Any
+
+from transom.exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+
+__all__ = ["BlockingBackend", "Portal", "SocketStream"]
+
+
+class SocketStream:
+    """A blocking socket (maybe TLS-wrapped) behind the NetworkStream interface."""
+
+    __slots__ = ("_sock", "_timeout")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._timeout: float | None = sock.gettimeout()
+
+    def _set_timeout(self, timeout: float | None) -> None:
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+
+    async def read(self, timeout: float | None) -> bytes:
+        self._set_timeout(timeout)
+        try:
+            return self._sock.recv(65536)
+        except TimeoutError:
+            raise ReadTimeout(f"no data from the server for {timeout} s") from None
+        except OSError as exc:
+            raise ReadError(f"reading from the server failed: {exc}") from exc
+
+    async def write(self, data: bytes, timeout: float | None) -> None:
+        self._set_timeout(timeout)
+        try:
+            self._sock.sendall(data)
+        except TimeoutError:
+            raise WriteTimeout(f"the server took no data for {timeout} s") from None
+        except OSError as exc:
+            raise WriteError(f"writing to the server failed: {exc}") from exc
+
+    async def start_tls(
+        self, context: ssl.SSLContext, server_hostname: str, timeout: float | None
+    ) -> SocketStream:
+        self._set_timeout(timeout)
+        try:
+            return SocketStream(context.wrap_socket(self._sock, server_hostname=server_hostname))
+        except TimeoutError:
+            self.close()
+            raise ConnectTimeout(f"TLS handshake took longer than {timeout} s") from None
+        except (OSError, ssl.SSLError) as exc:
+            self.close()
+            raise ConnectError(f"TLS handshake failed: {exc}") from exc
+
+    def is_stale(self) -> bool:
+        if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
+            return True
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        # An idle connection with something to read has either been closed by
+        # the server (EOF) or carries bytes nobody asked for: unusable either way.
+        return bool(readable)
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+
+
+class _EventWaiter:
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    async def wait(self, timeout: float | None) -> bool:
+        return self._event.wait(timeout)
+
+    def wake(self) -> None:
+        self._event.set()
+
+
+class Portal:
+    """An event loop in a daemon thread, for running ASGI apps under ``Client``."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="transom-client-portal", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+
+        async def _cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.submit(_cancel_all()).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+class _PortalTask:
+    __slots__ = ("_future", "_portal")
+
+    def __init__(self, portal: Portal, coro: Coroutine[Any, Any, None]) -> None:
+        self._portal = portal
+        self._future = portal.submit(coro)
+
+    def cancel(self) -> None:
+        self._future.cancel()
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    async def join(self) -> None:
+        try:
+            self._future.result()
+        except concurrent.futures.CancelledError:
+            pass
+
+
+class _ThreadChannel:
+    """Producer on the portal's loop, consumer in a caller's thread."""
+
+    __slots__ = ("_closed", "_cond", "_items", "_loop", "_maxsize", "_space")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int) -> None:
+        self._loop = loop
+        self._maxsize = maxsize
+        self._items: deque[Any] = deque()
+        self._cond = threading.Condition()
+        self._space: asyncio.Event | None = None
+        self._closed = False
+
+    async def put(self, item: Any) -> bool:
+        while True:
+            with self._cond:
+                if self._closed:
+                    return False
+                if len(self._items) < self._maxsize:
+                    self._items.append(item)
+                    self._cond.notify()
+                    return True
+                space = self._space = asyncio.Event()
+            await space.wait()
+
+    async def get(self) -> Any:
+        with self._cond:
+            while not self._items:
+                self._cond.wait()
+            item = self._items.popleft()
+            self._release_space()
+        return item
+
+    def _release_space(self) -> None:
+        space, self._space = self._space, None
+        if space is not None:
+            self._loop.call_soon_threadsafe(space.set)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._items.clear()
+            self._release_space()
+
+
+class BlockingBackend:
+    """Blocking sockets; an ASGI app runs on a private loop thread."""
+
+    is_async = False
+
+    def __init__(self) -> None:
+        self._portal: Portal | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def portal(self) -> Portal:
+        with self._lock:
+            if self._portal is None:
+                self._portal = Portal()
+            return self._portal
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float | None,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> SocketStream:
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except TimeoutError:
+            raise ConnectTimeout(f"connecting to {host}:{port} took longer than {timeout} s") from None
+        except OSError as exc:
+            raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = SocketStream(sock)
+        if ssl_context is not None:
+            return await stream.start_tls(ssl_context, server_hostname or host, timeout)
+        return stream
+
+    async def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def waiter(self) -> _EventWaiter:
+        return _EventWaiter()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> _PortalTask:
+        return _PortalTask(self.portal, coro)
+
+    def channel(self, maxsize: int) -> _ThreadChannel:
+        return _ThreadChannel(self.portal.loop, maxsize)
+
+    def close(self) -> None:
+        with self._lock:
+            portal, self._portal = self._portal, None
+        if portal is not None:
+            portal.close()

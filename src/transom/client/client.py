@@ -1,0 +1,447 @@
+"""``AsyncClient`` and ``Client``: one implementation, two ways to call it.
+
+Theory of operation
+-------------------
+``_BaseClient`` holds everything a request goes through, written once as
+coroutines: building the request (base URL, params, headers, cookies,
+body), the auth flow, request/response event hooks, the cookie jar,
+redirects, retries, and the transport. ``AsyncClient`` awaits those
+coroutines on the running loop, over asyncio I/O. ``Client`` runs the *same*
+coroutines with ``_drive.run_sync`` over blocking sockets: since nothing
+inside them ever suspends, each finishes on its first step, with no event
+loop and no thread hop (``_drive.py`` explains the trick, ``_backend.py`` the
+seam). The two public classes only differ in how they call: ``await
+client.get(...)`` versus ``client.get(...)``.
+
+The default transport is ``HTTPTransport`` (``pool.py``): pooled keep-alive
+connections over the shared sans-IO HTTP/1.1 core. ``ASGITransport`` calls
+an ASGI app in-process; ``MockTransport`` a function.
+
+>>> with Client(base_url="https://api.example.org", timeout=10) as client:  # doctest: +SKIP
+...     notes = client.get("/notes", params={"page": 2}).raise_for_status().json()
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from transom import __version__
+from transom.client._aio import AsyncioBackend
+from transom.client._backend import Backend
+from transom.client._blocking import BlockingBackend
+from transom.client._content import BodyStream, encode_body
+from transom.client._drive import run_sync
+from transom.client._redirects import COOKIE_EXTENSION, redirect_request
+from transom.client.auth import Auth, build_auth
+from transom.client.config import DEFAULT_LIMITS, Limits, Timeout, TimeoutTypes
+from transom.client.cookiejar import CookieJar
+from transom.client.decoders import ACCEPT_ENCODING
+from transom.client.models import Request, Response, host_header
+from transom.client.retries import Retry
+from transom.client.transports import BaseTransport
+from transom.exceptions import StreamConsumed, TooManyRedirects
+from transom.http.headers import Headers
+from transom.http.url import URL, QueryParams
+
+__all__ = ["AsyncClient", "Client"]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT: Any = _Unset()
+TIMEOUT_EXTENSION = "timeout"
+_USER_AGENT = f"transom/{__version__}"
+
+
+class _BaseClient:
+    """The shared implementation; use ``AsyncClient`` or ``Client``."""
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        base_url: str = "",
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        auth: Any = None,
+        timeout: TimeoutTypes = Timeout(),
+        follow_redirects: bool = True,
+        max_redirects: int = 20,
+        verify: Any = True,
+        cert: Any = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
+        retries: Retry | int | None = None,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        transport: BaseTransport | None = None,
+        default_encoding: str = "utf-8",
+    ) -> None:
+        self._backend = backend
+        self.base_url = _base_url(base_url)
+        self.params = QueryParams(params) if params else None
+        self.headers = Headers(
+            {"user-agent": _USER_AGENT, "accept": "*/*", "accept-encoding": ACCEPT_ENCODING}
+        )
+        if headers:
+            self.headers.update(headers)
+        self.cookies = cookies if isinstance(cookies, CookieJar) else CookieJar(cookies)
+        self.auth: Auth | None = build_auth(auth)
+        self.timeout = Timeout(timeout)
+        self.follow_redirects = follow_redirects
+        self.max_redirects = max_redirects
+        self.retries = Retry(retries) if isinstance(retries, int) else retries
+        hooks = event_hooks or {}
+        self.event_hooks: dict[str, list[Callable[..., Any]]] = {
+            "request": list(hooks.get("request", [])),
+            "response": list(hooks.get("response", [])),
+        }
+        self.default_encoding = default_encoding
+        if transport is None:
+            from transom.client.pool import HTTPTransport
+
+            transport = HTTPTransport(
+                verify=verify, cert=cert, proxy=proxy, trust_env=trust_env, limits=limits
+            )
+        transport.attach(backend)
+        self._transport = transport
+        self.is_closed = False
+
+    # --- building ---------------------------------------------------------------------
+    def _merge_url(self, url: URL | str) -> URL:
+        if self.base_url is None:
+            return url if isinstance(url, URL) else URL(url)
+        if isinstance(url, URL) and url.is_absolute:
+            return url
+        text = str(url)
+        if "://" in text[:12]:
+            return URL(text)
+        # base_url is a prefix: "/users" under "https://h/api/" is "https://h/api/users".
+        return self.base_url.join(text.lstrip("/"))
+
+    def build_request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: TimeoutTypes | _Unset = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Request:
+        """The ``Request`` a call with these arguments sends (nothing is sent)."""
+        target = self._merge_url(url)
+        if self.params or params:
+            target = _with_params(target, self.params, params)
+        request_headers = self.headers.copy()
+        request_headers["host"] = host_header(target)
+        if headers:
+            request_headers.update(headers)
+        body, content_type = encode_body(content=content, data=data, files=files, json=json)
+        if content_type is not None and "content-type" not in request_headers:
+            request_headers["content-type"] = content_type
+        _set_framing(method, request_headers, body)
+        ext = dict(extensions) if extensions else {}
+        if cookies:
+            jar = CookieJar(cookies)
+            caller = "; ".join(f"{name}={value}" for name, value in jar.items())
+            request_headers["cookie"] = _join_cookies(request_headers.get("cookie"), caller)
+        if "cookie" in request_headers:
+            ext[COOKIE_EXTENSION] = request_headers["cookie"]
+        ext[TIMEOUT_EXTENSION] = self.timeout if timeout is USE_CLIENT_DEFAULT else Timeout(timeout)
+        return Request(method, target, headers=request_headers, content=body, extensions=ext)
+
+    # --- sending ----------------------------------------------------------------------
+    async def _request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        stream: bool = False,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | _Unset = USE_CLIENT_DEFAULT,
+        **kwargs: Any,
+    ) -> Response:
+        if self.is_closed:
+            from transom.exceptions import TransportError
+
+            raise TransportError("this client is closed; make a new one")
+        request = self.build_request(method, url, **kwargs)
+        return await self._send(request, stream=stream, auth=auth, follow_redirects=follow_redirects)
+
+    async def _send(
+        self,
+        request: Request,
+        *,
+        stream: bool = False,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | _Unset = USE_CLIENT_DEFAULT,
+    ) -> Response:
+        flow_auth = self.auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
+        follow = self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+        history: list[Response] = []
+        while True:
+            response = await self._send_with_auth(request, flow_auth)
+            try:
+                for hook in self.event_hooks["response"]:
+                    await _call(hook, response)
+                if not (follow and response.is_redirect):
+                    break
+                if len(history) >= self.max_redirects:
+                    raise TooManyRedirects(
+                        f"more than {self.max_redirects} redirects, the last to "
+                        f"{response.headers.get('location')!r}; raise max_redirects or "
+                        "pass follow_redirects=False"
+                    )
+                request = redirect_request(request, response)
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+            response.history = list(history)
+            history.append(response)
+        response.history = history
+        if not stream:
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
+
+    async def _send_with_auth(self, request: Request, auth: Auth | None) -> Response:
+        if auth is None:
+            return await self._send_single(request)
+        flow = auth.auth_flow(request)
+        request = next(flow)
+        while True:
+            response = await self._send_single(request)
+            if auth.requires_response_body:
+                await response.aread()
+            try:
+                next_request = flow.send(response)
+            except StopIteration:
+                return response
+            await response.aread()
+            _rewind(next_request)
+            request = next_request
+
+    async def _send_single(self, request: Request) -> Response:
+        for hook in self.event_hooks["request"]:
+            await _call(hook, request)
+        jar_cookie = self.cookies.cookie_header(request.url) if self.cookies else None
+        if jar_cookie:
+            caller = request.extensions.get(COOKIE_EXTENSION)
+            request.headers["cookie"] = _join_cookies(caller, jar_cookie)
+        started = time.perf_counter()
+        if self.retries is None:
+            response = await self._transport.handle_request(request)
+        else:
+            response = await self.retries.send(self._transport, request, self._backend)
+        response.request = request
+        response._started = started  # elapsed counts from the request, not the head
+        response.default_encoding = self.default_encoding
+        if "set-cookie" in response.headers:
+            self.cookies.extract(response.headers.get_list("set-cookie"), request.url)
+        return response
+
+    async def _aclose(self) -> None:
+        if not self.is_closed:
+            self.is_closed = True
+            await self._transport.aclose()
+            self._backend.close()
+
+
+def _rewind(request: Request) -> None:
+    body = request.body
+    if isinstance(body, BodyStream) and not body.rewind():
+        raise StreamConsumed(
+            "the auth flow must resend the request, but its body was a one-shot stream; "
+            "send bytes or a seekable file"
+        )
+
+
+async def _call(hook: Callable[..., Any], arg: Any) -> None:
+    result = hook(arg)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _base_url(base_url: str | URL) -> URL | None:
+    if not base_url:
+        return None
+    text = str(base_url)
+    return URL(text if text.endswith("/") else text + "/")
+
+
+def _with_params(url: URL, *layers: Any) -> URL:
+    merged = QueryParams(url.query)
+    items = list(merged.multi_items())
+    for layer in layers:
+        if layer:
+            items.extend(QueryParams(layer).multi_items())
+    return url.copy_with(params=items)
+
+
+def _join_cookies(first: str | None, second: str | None) -> str:
+    return "; ".join(part for part in (first, second) if part)
+
+
+def _set_framing(method: str, headers: Headers, body: Any) -> None:
+    # RFC 9110 §8.6: a request with a body says how long it is; a GET without
+    # one says nothing, while POST/PUT/PATCH announce an empty body as length 0.
+    if "content-length" in headers or "transfer-encoding" in headers:
+        return
+    if isinstance(body, bytes):
+        if body or method in ("POST", "PUT", "PATCH"):
+            headers["content-length"] = str(len(body))
+    elif body.length is not None:
+        headers["content-length"] = str(body.length)
+    else:
+        headers["transfer-encoding"] = "chunked"
+
+
+class AsyncClient(_BaseClient):
+    """An asyncio HTTP client with a connection pool.
+
+    >>> async with AsyncClient(base_url="http://127.0.0.1:8000") as client:  # doctest: +SKIP
+    ...     response = await client.post("/notes", json={"title": "hi"})
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(backend=AsyncioBackend(), **kwargs)
+
+    async def request(self, method: str, url: URL | str, **kwargs: Any) -> Response:
+        """Send a request and read its body.
+
+        ``params`` (query), ``headers``, ``cookies``, one body argument of
+        ``content`` (bytes/str/file/iterator), ``data`` (a dict is a form),
+        ``files`` (multipart) or ``json``, ``auth``, ``follow_redirects``,
+        ``timeout``.
+        """
+        return await self._request(method, url, **kwargs)
+
+    async def send(self, request: Request, *, stream: bool = False, **kwargs: Any) -> Response:
+        """Send a request built with ``build_request``."""
+        return await self._send(request, stream=stream, **kwargs)
+
+    @asynccontextmanager
+    async def stream(self, method: str, url: URL | str, **kwargs: Any) -> AsyncIterator[Response]:
+        """Send a request and yield the response with its body unread.
+
+        >>> async with client.stream("GET", url) as response:  # doctest: +SKIP
+        ...     async for chunk in response.aiter_bytes(): ...
+        """
+        response = await self._request(method, url, stream=True, **kwargs)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def get(self, url: URL | str, **kwargs: Any) -> Response:
+        return await self._request("GET", url, **kwargs)
+
+    async def head(self, url: URL | str, **kwargs: Any) -> Response:
+        return await self._request("HEAD", url, **kwargs)
+
+    async def options(self, url: URL | str, **kwargs: Any) -> Response:
+        return await self._request("OPTIONS", url, **kwargs)
+
+    async def delete(self, url: URL | str, **kwargs: Any) -> Response:
+        return await self._request("DELETE", url, **kwargs)
+
+    async def post(self, url: URL | str, **kwargs: Any) -> Response:
+        return await self._request("POST", url, **kwargs)
+
+    async def put(self, url: URL | str, **kwargs: Any) -> Response:
+        return await self._request("PUT", url, **kwargs)
+
+    async def patch(self, url: URL | str, **kwargs: Any) -> Response:
+        return await self._request("PATCH", url, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close every pooled connection (and the transport)."""
+        await self._aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        await self._transport.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._aclose()
+
+
+class Client(_BaseClient):
+    """A blocking HTTP client with a connection pool; safe to share between threads.
+
+    >>> with Client() as client:  # doctest: +SKIP
+    ...     client.get("https://example.org").text
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(backend=BlockingBackend(), **kwargs)
+
+    def request(self, method: str, url: URL | str, **kwargs: Any) -> Response:
+        """Send a request and read its body (arguments as ``AsyncClient.request``)."""
+        return run_sync(self._request(method, url, **kwargs))
+
+    def send(self, request: Request, *, stream: bool = False, **kwargs: Any) -> Response:
+        return run_sync(self._send(request, stream=stream, **kwargs))
+
+    @contextmanager
+    def stream(self, method: str, url: URL | str, **kwargs: Any) -> Iterator[Response]:
+        """Send a request and yield the response with its body unread.
+
+        >>> with client.stream("GET", url) as response:  # doctest: +SKIP
+        ...     for line in response.iter_lines(): ...
+        """
+        response = run_sync(self._request(method, url, stream=True, **kwargs))
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def get(self, url: URL | str, **kwargs: Any) -> Response:
+        return run_sync(self._request("GET", url, **kwargs))
+
+    def head(self, url: URL | str, **kwargs: Any) -> Response:
+        return run_sync(self._request("HEAD", url, **kwargs))
+
+    def options(self, url: URL | str, **kwargs: Any) -> Response:
+        return run_sync(self._request("OPTIONS", url, **kwargs))
+
+    def delete(self, url: URL | str, **kwargs: Any) -> Response:
+        return run_sync(self._request("DELETE", url, **kwargs))
+
+    def post(self, url: URL | str, **kwargs: Any) -> Response:
+        return run_sync(self._request("POST", url, **kwargs))
+
+    def put(self, url: URL | str, **kwargs: Any) -> Response:
+        return run_sync(self._request("PUT", url, **kwargs))
+
+    def patch(self, url: URL | str, **kwargs: Any) -> Response:
+        return run_sync(self._request("PATCH", url, **kwargs))
+
+    def close(self) -> None:
+        """Close every pooled connection (and the transport)."""
+        run_sync(self._aclose())
+
+    def __enter__(self) -> Client:
+        run_sync(self._transport.open())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
