@@ -17,7 +17,8 @@ Catch the narrowest class that fits; every class below derives from
     │   │   ├── ConnectError
     │   │   ├── ReadError
     │   │   ├── WriteError
-    │   │   └── CloseError
+    │   │   ├── CloseError
+    │   │   └── ClientDisconnected (OSError)  ASGI send() after the client went away
     │   ├── ProxyError
     │   ├── UnsupportedProtocol
     │   └── ProtocolError                    HTTP/1.1 itself was broken
@@ -30,6 +31,8 @@ Catch the narrowest class that fits; every class below derives from
     ├── TooManyRedirects                     the client gave up following redirects
     ├── HTTPStatusError                      ``raise_for_status()`` on a 4xx/5xx response
     ├── DecodingError                        a body could not be decoded (gzip, JSON, charset)
+    ├── FileResponseError (RuntimeError)     a FileResponse's file is missing, not a regular
+    │                                        file, or shrank while it was being sent
     ├── StreamError                          a streamed body was used the wrong way
     │   ├── StreamConsumed                   read twice
     │   ├── StreamClosed                     read after close
@@ -103,6 +106,11 @@ class CloseError(NetworkError):
     """Closing the connection failed."""
 
 
+class ClientDisconnected(NetworkError, OSError):
+    """The server's ASGI ``send()`` was called after the client closed the
+    connection (ASGI HTTP spec 2.4); catch it to clean up, or let it propagate."""
+
+
 class ProxyError(TransportError):
     """The proxy refused or broke the tunnel."""
 
@@ -154,6 +162,10 @@ class HTTPStatusError(TransomError):
 
 class DecodingError(TransomError):
     """A body could not be decoded."""
+
+
+class FileResponseError(TransomError, RuntimeError):
+    """A ``FileResponse`` cannot send its file: missing, not a regular file, or shrunk."""
 
 
 class StreamError(TransomError):

@@ -1,0 +1,117 @@
+"""``transom run MODULE:ATTR``: the command-line front of ``ServerConfig``.
+
+Exit codes: 0 after a clean shutdown, 2 for unusable settings (an app that
+cannot be imported, a port in use, a bad option: one line on stderr, no
+traceback), 3 when the app's lifespan start-up fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from transom.exceptions import ConfigurationError
+from transom.server.config import LIFESPAN_MODES, LOOPS, PARSERS, ServerConfig
+from transom.server.lifespan import LifespanFailed
+from transom.server.runner import run
+
+__all__ = ["build_parser", "run_command"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="transom run", description="Serve an ASGI application.")
+    add = p.add_argument
+    add("app", metavar="MODULE:ATTR", help="the ASGI app to serve, e.g. main:app")
+    add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    add("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks one)")
+    add("--uds", help="listen on this Unix socket path instead of TCP")
+    add("--workers", type=int, default=1, help="worker processes (default 1)")
+    add("--factory", action="store_true", help="ATTR is a factory returning the app")
+    add("--app-dir", help="directory put first on sys.path (default: the current one)")
+    add("--root-path", default="", help="the path prefix the app is mounted at behind a proxy")
+    add("--reload", action="store_true", help="restart when source files change (development)")
+    add("--reload-dir", action="append", default=[], help="directory to watch (repeatable)")
+    add("--loop", choices=LOOPS, default="auto", help="event loop (default auto: uvloop if any)")
+    add("--http-parser", choices=PARSERS, default="auto", help="HTTP/1.1 parser backend")
+    add("--lifespan", choices=LIFESPAN_MODES, default="auto", help="ASGI lifespan (default auto)")
+    add("--ssl-certfile", help="TLS certificate chain (PEM)")
+    add("--ssl-keyfile", help="TLS private key (PEM)")
+    add("--ssl-keyfile-password", help="password of the TLS private key")
+    add("--no-proxy-headers", dest="proxy_headers", action="store_false",
+        help="ignore Forwarded / X-Forwarded-* headers")  # fmt: skip
+    add("--forwarded-allow-ips", default="127.0.0.1",
+        help="comma list of proxy IPs/CIDRs to trust, or '*' (default 127.0.0.1)")  # fmt: skip
+    add("--no-access-log", dest="access_log", action="store_false", help="no access log")
+    add("--server-header", action="store_true", help="send 'Server: transom'")
+    add("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add("--max-body-size", type=int, default=100 * 1024 * 1024, help="request body bytes (413)")
+    add("--max-header-bytes", type=int, default=65536, help="request head bytes (431)")
+    add("--max-header-count", type=int, default=100, help="request header fields (431)")
+    add("--max-request-line", type=int, default=8190, help="request line bytes (414)")
+    add("--header-timeout", type=float, default=10.0, help="seconds to send a request head")
+    add("--body-timeout", type=float, default=30.0, help="seconds between body chunks")
+    add("--keep-alive-timeout", type=float, default=5.0, help="idle keep-alive seconds")
+    add("--shutdown-timeout", type=float, default=30.0, help="graceful shutdown seconds")
+    add("--max-connections", type=int, default=10_000, help="open connections per process")
+    add("--backlog", type=int, default=2048, help="listen backlog")
+    return p
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """``transom run ...``; returns the exit code."""
+    args = build_parser().parse_args(list(argv))
+    _configure_logging(args.log_level)
+    try:
+        config = ServerConfig(
+            app=args.app,
+            host=args.host,
+            port=args.port,
+            uds=args.uds,
+            workers=args.workers,
+            factory=args.factory,
+            app_dir=args.app_dir,
+            root_path=args.root_path,
+            reload=args.reload,
+            reload_dirs=tuple(args.reload_dir),
+            loop=args.loop,
+            http_parser=args.http_parser,
+            lifespan=args.lifespan,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            ssl_keyfile_password=args.ssl_keyfile_password,
+            proxy_headers=args.proxy_headers,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            access_log=args.access_log,
+            server_header=args.server_header,
+            max_body_size=args.max_body_size,
+            max_header_bytes=args.max_header_bytes,
+            max_header_count=args.max_header_count,
+            max_request_line=args.max_request_line,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            keep_alive_timeout=args.keep_alive_timeout,
+            shutdown_timeout=args.shutdown_timeout,
+            max_connections=args.max_connections,
+            backlog=args.backlog,
+        )
+        return run(config)
+    except ConfigurationError as exc:
+        sys.stderr.write(f"transom run: error: {exc}\n")
+        return 2
+    except LifespanFailed as exc:
+        sys.stderr.write(f"transom run: error: {exc}\n")
+        return 3
+
+
+def _configure_logging(level: str) -> None:
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
+    for name, stream in (("transom", sys.stderr), ("transom.access", sys.stdout)):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler(stream)
+            handler.setFormatter(formatter)
+            logger.addHandler(handler)
+        logger.setLevel(level.upper())
+    logging.getLogger("transom.access").propagate = False

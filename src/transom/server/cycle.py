@@ -1,0 +1,204 @@
+"""One request/response exchange, seen by the application as ASGI ``receive``/``send``.
+
+The connection protocol (``protocol.py``) builds a ``Cycle`` per request head,
+pushes body bytes into it (``feed``/``end_body``) and starts ``run()``. The
+cycle turns ASGI messages into ``transom.http.connection`` events:
+
+* ``receive()`` hands over whatever body is buffered; when nothing is, it asks
+  the protocol for more (which sends ``100 Continue`` the first time, resumes
+  reading and arms the body timeout) and waits. After the whole body was
+  delivered it waits for the client to go away (``http.disconnect``), which is
+  what streaming responses listen for.
+* ``send()`` holds ``http.response.start`` back until the first body message, so
+  a response sent as start + one final body leaves in one buffer
+  (``Connection.send_response``). A streaming body waits while the transport
+  is paused (write flow control). After the client has gone, ``send()``
+  raises ``ClientDisconnected`` (an ``OSError``), as ASGI spec 2.4 asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from transom._types import ASGIApp, Message, Scope
+from transom.exceptions import ClientDisconnected, LocalProtocolError
+from transom.http.events import Data, EndOfMessage, Response
+
+if TYPE_CHECKING:
+    from transom.server.protocol import HttpProtocol
+
+__all__ = ["Cycle"]
+
+_CLOSE = (b"connection", b"close")
+
+
+class Cycle:
+    """The state of one exchange; every field is touched on the hot path."""
+
+    __slots__ = (
+        "body",
+        "body_bytes",
+        "body_complete",
+        "body_delivered",
+        "disconnected",
+        "head_written",
+        "protocol",
+        "response_complete",
+        "response_start",
+        "scope",
+        "started",
+        "started_at",
+        "status",
+        "task",
+        "waiter",
+    )
+
+    def __init__(self, protocol: HttpProtocol, scope: Scope, started_at: float) -> None:
+        self.protocol = protocol
+        self.scope = scope
+        self.started_at = started_at
+        self.started = False
+        self.body: bytes | bytearray = b""
+        self.body_complete = False
+        self.body_delivered = False
+        self.disconnected = False
+        self.response_start: Message | None = None
+        self.head_written = False
+        self.response_complete = False
+        self.status = 0
+        self.body_bytes = 0
+        self.task: asyncio.Task[None] | None = None
+        self.waiter: asyncio.Future[None] | None = None
+
+    # --- fed by the protocol ---------------------------------------------------
+    def feed(self, data: bytes) -> int:
+        """Buffer a body chunk; returns how many bytes are now buffered."""
+        if self.body:
+            if type(self.body) is bytes:
+                self.body = bytearray(self.body)
+            self.body += data
+        else:
+            self.body = data
+        self.wake()
+        return len(self.body)
+
+    def end_body(self) -> None:
+        self.body_complete = True
+        self.wake()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # --- the application ---------------------------------------------------
+    async def run(self, app: ASGIApp) -> None:
+        """Run the app for this exchange; never raises (errors become 500 or a close)."""
+        try:
+            await app(self.scope, self.receive, self.send)
+        except BaseException as exc:
+            self.protocol.on_app_error(self, exc)
+            if not isinstance(exc, Exception | asyncio.CancelledError):
+                raise
+        else:
+            if not self.response_complete:
+                self.protocol.on_app_error(self, None)
+
+    async def receive(self) -> Message:
+        if not (self.disconnected or self.response_complete):
+            if self.body_delivered:
+                # The whole body was handed over: what is left to report is the
+                # client going away (streaming responses wait for exactly that).
+                await self._wait(for_body=False)
+            else:
+                if not self.body and not self.body_complete:
+                    await self._wait(for_body=True)
+                if not self.disconnected:
+                    return self._take_body()
+        return {"type": "http.disconnect"}
+
+    def _take_body(self) -> Message:
+        body, self.body = self.body, b""
+        if self.body_complete:
+            self.body_delivered = True
+        else:
+            self.protocol.on_body_consumed()
+        if type(body) is bytearray:
+            body = bytes(body)
+        return {"type": "http.request", "body": body, "more_body": not self.body_complete}
+
+    async def _wait(self, *, for_body: bool) -> None:
+        protocol = self.protocol
+        if for_body:
+            protocol.on_body_wanted()
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            waiter = self.waiter = protocol.loop.create_future()
+        try:
+            await waiter
+        finally:
+            self.waiter = None
+            if for_body:
+                protocol.on_body_wait_over()
+
+    async def send(self, message: Message) -> None:
+        if self.disconnected:
+            raise ClientDisconnected("the client closed the connection")
+        kind = message["type"]
+        if kind == "http.response.body" and self.response_start is not None:
+            if self.response_complete:
+                raise LocalProtocolError("the response is complete: send nothing after it")
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            self.body_bytes += len(body)
+            self.protocol.write(self._wire(body, more))
+            if more:
+                if self.protocol.write_paused:
+                    await self.protocol.drain()
+            else:
+                self.response_complete = True
+                self.protocol.on_response_complete(self)
+        elif kind == "http.response.start" and self.response_start is None:
+            self.status = message["status"]
+            self.response_start = message
+        elif kind == "http.response.pathsend" and self.response_start is not None:
+            await self._pathsend(message["path"])
+        else:
+            raise LocalProtocolError(
+                f"unexpected ASGI message {kind!r}: send 'http.response.start' once, "
+                "then 'http.response.body' messages until one has more_body=False"
+            )
+
+    def _wire(self, body: bytes, more: bool) -> bytes:
+        conn = self.protocol.conn
+        if self.head_written:
+            wire = conn.send(Data(body)) if body else b""
+            return wire if more else wire + conn.send(EndOfMessage())
+        self.head_written = True
+        head = self.head()
+        if not more:
+            return conn.send_response(head, body)
+        wire = conn.send(head)
+        return wire + conn.send(Data(body)) if body else wire
+
+    def head(self) -> Response:
+        """The response head: the app's headers plus Date/Server (and a close
+        when the server is shutting down)."""
+        start = self.response_start
+        assert start is not None  # invariant: only called after http.response.start
+        headers = list(start.get("headers", ()))
+        headers += self.protocol.state.default_headers
+        if self.protocol.closing:
+            headers.append(_CLOSE)
+        return Response(self.status, headers)
+
+    async def _pathsend(self, path: Any) -> None:
+        """ASGI ``http.response.pathsend``: the whole file as the final body."""
+        data = await self.protocol.loop.run_in_executor(None, _read_file, str(path))
+        await self.send({"type": "http.response.body", "body": data})
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()

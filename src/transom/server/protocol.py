@@ -1,0 +1,410 @@
+"""The asyncio protocol of one HTTP/1.1 connection: bytes to ASGI and back.
+
+Theory of operation
+-------------------
+``data_received`` feeds ``transom.http.connection.Connection`` and drains its
+events in one loop (``_process``):
+
+* ``Request``: build the scope and a ``Cycle``; the app is not started yet.
+* ``Data`` / ``EndOfMessage``: buffer into the cycle. At ``EndOfMessage`` (or
+  when the buffer runs dry mid-body) the app starts *eagerly* (``eager.py``):
+  an app that does not wait on I/O finishes right there, its response is
+  complete, ``start_next_cycle()`` runs and the loop goes on to the next
+  pipelined request. ``PAUSED`` means the app is still busy.
+
+Everything written during one ``_process`` call is collected and leaves in a
+single ``transport.write``: one response is one write, and sixteen pipelined
+responses ready together are one write too.
+
+Flow control: reading pauses when a body piles up unread past
+``read_high_water`` or pipelined bytes pile up behind a busy app; it resumes
+as the app consumes. ``pause_writing``/``resume_writing`` make a streaming
+``send()`` wait (``drain``).
+
+Timeouts are deadlines checked by the server's tick (``check_deadline``), so
+arming one on the hot path is one attribute store: IDLE (keep-alive, or a new
+connection that sent nothing: closed quietly), HEAD (the request head must be
+complete this long after its first byte; never extended by later bytes:
+408), BODY (the app waits for a body chunk: 408 if nothing was answered yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from typing import cast
+from urllib.parse import unquote_to_bytes
+
+from transom.exceptions import ClientDisconnected, RemoteProtocolError
+from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
+from transom.http.events import ConnectionClosed, Data, EndOfMessage, HeaderList, Request, Response
+from transom.http.writer import error_response
+from transom.server.accesslog import log_access
+from transom.server.cycle import Cycle
+from transom.server.eager import start_eager
+from transom.server.proxy import forwarded_client
+from transom.server.state import ServerState
+
+__all__ = ["HttpProtocol"]
+
+logger = logging.getLogger("transom.error")
+
+_IDLE, _HEAD, _BODY = 1, 2, 3
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
+_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
+_ERROR_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]
+_ERROR_BODY = b"Internal Server Error"
+# Work scheduled after an async app finished starts from a clean context, so
+# context variables set by one request never leak into the next.
+_BASE_CONTEXT = contextvars.Context()
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One connection. Created by the server's protocol factory."""
+
+    __slots__ = (
+        "_batching",
+        "_deadline_kind",
+        "_drain_waiter",
+        "_out",
+        "_pipelined",
+        "_read_paused",
+        "client",
+        "closing",
+        "conn",
+        "cycle",
+        "deadline",
+        "loop",
+        "scheme",
+        "server",
+        "state",
+        "transport",
+        "trusted",
+        "write_paused",
+    )
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.loop = state.loop
+        config = state.config
+        self.conn = Connection(Role.SERVER, limits=config.limits, backend=config.parser_backend)
+        self.transport: asyncio.Transport = cast(asyncio.Transport, None)
+        self.cycle: Cycle | None = None
+        self.client: tuple[str, int] | None = None
+        self.server: tuple[str, int | None] | None = None
+        self.scheme = "http"
+        self.trusted = False
+        self.closing = False
+        self.write_paused = False
+        self.deadline = 0.0
+        self._deadline_kind = 0
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._out: list[bytes] = []
+        self._batching = False
+        self._read_paused = False
+        self._pipelined = 0
+
+    # --- asyncio.Protocol ------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        state = self.state
+        if len(state.connections) >= state.config.max_connections:
+            self.transport.write(error_response(503))
+            self.transport.close()
+            return
+        state.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            self.client = (peer[0], peer[1])
+        sock = transport.get_extra_info("sockname")
+        self.server = (sock[0], sock[1]) if isinstance(sock, tuple) else (str(sock), None)
+        if transport.get_extra_info("sslcontext") is not None:
+            self.scheme = "https"
+        trust = state.proxy_trust
+        host = self.client[0] if self.client else None
+        self.trusted = trust is not None and trust.is_trusted(host)
+        self._set_deadline(_IDLE, state.header_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state.connections.discard(self)
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.wake()
+        self.deadline = 0.0
+        self._wake_drain()
+
+    def data_received(self, data: bytes) -> None:
+        if self._deadline_kind == _IDLE:
+            self._set_deadline(_HEAD, self.state.header_timeout)
+        self.conn.receive_data(data)
+        cycle = self.cycle
+        if cycle is not None and cycle.body_complete:
+            # Pipelined bytes behind a busy app: bound what we buffer.
+            self._pipelined += len(data)
+            if self._pipelined > self.state.read_high_water:
+                self._pause_reading()
+        self._process()
+
+    def eof_received(self) -> bool:
+        # A half-close still lets the client read the answer to what it sent.
+        self.conn.receive_data(b"")
+        self._process()
+        return True
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._wake_drain()
+
+    # --- the event loop of one connection -------------------------------------
+    def _process(self) -> None:
+        conn = self.conn
+        self._batching = True
+        try:
+            while True:
+                event = conn.next_event()
+                kind = type(event)
+                if kind is Request:
+                    self._on_request(cast(Request, event))
+                elif kind is Data:
+                    cycle = cast(Cycle, self.cycle)
+                    if cycle.feed(cast(Data, event).data) > self.state.read_high_water:
+                        self._pause_reading()
+                elif kind is EndOfMessage:
+                    cycle = cast(Cycle, self.cycle)
+                    cycle.end_body()
+                    if not cycle.started:
+                        self._start_app(cycle)
+                elif event is NEED_DATA:
+                    pending = self.cycle
+                    if pending is not None and not pending.started:
+                        self._start_app(pending)
+                    break
+                elif event is PAUSED:
+                    break
+                elif kind is ConnectionClosed:
+                    self._close()
+                    break
+        except RemoteProtocolError as exc:
+            self._reject(exc.status_code)
+        finally:
+            self._batching = False
+            self._flush()
+
+    def _on_request(self, event: Request) -> None:
+        self.deadline = 0.0
+        self._deadline_kind = 0
+        state = self.state
+        target = event.target
+        headers = event.headers
+        if target[:1] == b"/":
+            raw_path, _, query = target.partition(b"?")
+        else:
+            raw_path, query, headers = _other_target_form(target, headers)
+        if b"%" in raw_path:
+            path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
+        else:
+            path = raw_path.decode("utf-8", "replace")
+        client, scheme = self.client, self.scheme
+        trust = state.proxy_trust
+        if self.trusted and trust is not None:
+            client, scheme = forwarded_client(headers, client, scheme, trust)
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": _VERSIONS.get(event.http_version) or event.http_version.decode(),
+            "server": self.server,
+            "client": client,
+            "scheme": scheme,
+            "method": _METHODS.get(event.method) or event.method.decode("ascii"),
+            "root_path": state.root_path,
+            "path": state.root_path + path,
+            "raw_path": state.root_path_bytes + raw_path,
+            "query_string": query,
+            "headers": headers,
+            "state": state.lifespan_state.copy(),
+        }
+        self.cycle = Cycle(self, scope, self.loop.time() if state.access_log else 0.0)
+
+    def _start_app(self, cycle: Cycle) -> None:
+        cycle.started = True
+        cycle.task = start_eager(self.loop, cycle.run(self.state.app))
+
+    # --- called by the cycle ---------------------------------------------------
+    def write(self, data: bytes) -> None:
+        if self._batching:
+            self._out.append(data)
+        elif data:
+            self.transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the transport takes data again (or the client is gone)."""
+        if self.transport.is_closing():
+            raise ClientDisconnected("the client closed the connection")
+        waiter = self._drain_waiter = self.loop.create_future()
+        await waiter
+
+    def on_body_wanted(self) -> None:
+        """The app waits for body bytes that have not arrived."""
+        wire = self.conn.send_continue()  # RFC 9110 §10.1.1: only once the body is wanted
+        if wire:
+            self.write(wire)
+            self._flush()
+        if self._read_paused:
+            self._resume_reading()
+        self._set_deadline(_BODY, self.state.body_timeout)
+
+    def on_body_wait_over(self) -> None:
+        if self._deadline_kind == _BODY:
+            self.deadline = 0.0
+            self._deadline_kind = 0
+
+    def on_body_consumed(self) -> None:
+        if self._read_paused:
+            self._resume_reading()
+
+    def on_response_complete(self, cycle: Cycle) -> None:
+        if self.state.access_log:
+            elapsed = self.loop.time() - cycle.started_at
+            log_access(cycle.scope, cycle.status, cycle.body_bytes, elapsed)
+        cycle.wake()
+        if self.cycle is not cycle:
+            return
+        if not cycle.body_complete or self.closing or not self.conn.keep_alive:
+            # An unread body would have to be drained first: closing is cheaper and safe.
+            self._close()
+            return
+        self.cycle = None
+        self.conn.start_next_cycle()
+        self._pipelined = 0
+        if self._read_paused:
+            self._resume_reading()
+        self._set_deadline(_IDLE, self.state.keep_alive_timeout)
+        if not self._batching:
+            self.loop.call_soon(self._process, context=_BASE_CONTEXT)
+
+    def on_app_error(self, cycle: Cycle, exc: BaseException | None) -> None:
+        """The app raised, or returned without completing its response."""
+        if cycle.disconnected and (exc is None or isinstance(exc, ClientDisconnected)):
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            pass
+        elif exc is not None:
+            logger.error("Exception in ASGI application", exc_info=exc)
+        elif not cycle.response_complete:
+            logger.error("ASGI application returned without completing its response")
+        if cycle.response_complete or cycle.disconnected:
+            return
+        if cycle.head_written:
+            self._close()  # the response is cut short: closing tells the client so
+            return
+        cycle.status = 500
+        cycle.body_bytes = len(_ERROR_BODY)
+        cycle.head_written = cycle.response_complete = True
+        try:
+            wire = self.conn.send_response(Response(500, list(_ERROR_HEADERS)), _ERROR_BODY)
+        except Exception:  # the app broke the connection state (bad headers...)
+            self.write(error_response(500))
+            self._close()
+            return
+        self.write(wire)
+        self.on_response_complete(cycle)
+
+    # --- timeouts, shutdown ----------------------------------------------------
+    def _set_deadline(self, kind: int, seconds: float) -> None:
+        self._deadline_kind = kind
+        self.deadline = self.state.clock + seconds
+
+    def check_deadline(self, now: float) -> None:
+        """Called by the server's tick; acts when this connection's deadline passed."""
+        if not self.deadline or self.deadline > now:
+            return
+        kind = self._deadline_kind
+        self.deadline = 0.0
+        self._deadline_kind = 0
+        cycle = self.cycle
+        if kind == _HEAD or (kind == _BODY and cycle is not None and not cycle.head_written):
+            self.write(error_response(408))
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.wake()
+        self._close()
+
+    def shutdown(self) -> None:
+        """Graceful shutdown: close now if idle, else after the current response."""
+        self.closing = True
+        if self.cycle is None:
+            self._close()
+
+    def abort(self) -> None:
+        """The shutdown timeout passed: drop the connection."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.wake()
+            if cycle.task is not None:
+                cycle.task.cancel()
+        self.transport.abort()
+
+    # --- internals -------------------------------------------------------------
+    def _reject(self, status_code: int) -> None:
+        """The peer broke HTTP/1.1: answer ``status_code`` unless a response is
+        under way, then close (RFC 9112 §2.2 lets a server close after an error)."""
+        cycle = self.cycle
+        if cycle is None or not cycle.head_written:
+            self.write(error_response(status_code))
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.wake()
+        self._close()
+
+    def _close(self) -> None:
+        self._flush()
+        self.deadline = 0.0
+        self.transport.close()
+
+    def _flush(self) -> None:
+        out = self._out
+        if out:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+            out.clear()
+
+    def _pause_reading(self) -> None:
+        if not self._read_paused:
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        self._read_paused = False
+        if not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def _wake_drain(self) -> None:
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+def _other_target_form(target: bytes, headers: HeaderList) -> tuple[bytes, bytes, HeaderList]:
+    """Absolute-form (``http://host/p?q``) and asterisk-form (``*``) targets.
+
+    RFC 9112 §3.2.2: with an absolute-form target the server must ignore Host
+    and use the target's authority, so the app sees that authority as Host.
+    """
+    if target == b"*":
+        return b"*", b"", headers
+    _scheme, sep, rest = target.partition(b"://")
+    if not sep:
+        return target, b"", headers  # authority-form (CONNECT): no path
+    authority, slash, path_query = rest.partition(b"/")
+    raw_path, _, query = (slash + path_query).partition(b"?")
+    authority = authority.rpartition(b"@")[2]
+    headers = [(n, v) for n, v in headers if n != b"host"]
+    headers.append((b"host", authority))
+    return raw_path or b"/", query, headers

@@ -1,0 +1,126 @@
+"""``--reload``: restart the server process when a source file changes.
+
+The reloader process binds the socket once (so the port survives restarts)
+and never imports the app; each server runs in a freshly spawned process
+that imports the app anew. Changes are detected with ``watchfiles`` when it
+is installed, else by polling file modification times twice a second.
+Development only: a restart drops in-flight requests after a short grace.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import FrameType
+
+from transom.exceptions import ConfigurationError
+from transom.server.config import ServerConfig
+from transom.server.server import Server, bind_socket
+
+__all__ = ["Reloader", "changes"]
+
+logger = logging.getLogger("transom.error")
+
+_POLL_SECONDS = 0.5
+_PATTERNS = ("*.py",)
+
+
+class Reloader:
+    """Runs the server in a child process and restarts it on changes."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        if not isinstance(config.app, str):
+            raise ConfigurationError("reload needs the app as an import string 'module:attr'")
+        self.config = config
+        self.dirs = [Path(d).resolve() for d in (config.reload_dirs or (config.app_dir or ".",))]
+        self._stop = threading.Event()
+        self._context = multiprocessing.get_context("spawn")
+        self.process: BaseProcess | None = None
+
+    def run(self) -> int:
+        sock = bind_socket(self.config)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        logger.info("reloading on changes in %s", ", ".join(map(str, self.dirs)))
+        try:
+            self._start(sock)
+            for changed in changes(self.dirs, self._stop):
+                if changed:
+                    logger.info("change detected; restarting the server")
+                    self._terminate()
+                    self._start(sock)
+            self._terminate()
+        finally:
+            sock.close()
+        return 0
+
+    def _start(self, sock: socket.socket) -> None:
+        self.process = self._context.Process(target=_serve, args=(self.config, sock))
+        self.process.start()
+
+    def _terminate(self) -> None:
+        process = self.process
+        if process is None or process.pid is None:
+            return
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)
+        process.join(self.config.reload_delay + 5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._stop.set()
+
+
+def changes(dirs: list[Path], stop: threading.Event) -> Iterator[bool]:
+    """Yield ``True`` after files under ``dirs`` changed, ``False`` on idle
+    wake-ups, until ``stop`` is set."""
+    try:
+        import watchfiles
+    except ImportError:  # pragma: no cover - watchfiles is a dev dependency
+        yield from _poll(dirs, stop)
+        return
+    for found in watchfiles.watch(
+        *dirs,
+        watch_filter=watchfiles.PythonFilter(),
+        stop_event=stop,
+        rust_timeout=int(_POLL_SECONDS * 1000),
+        yield_on_timeout=True,
+        raise_interrupt=False,
+    ):
+        yield bool(found)
+
+
+def _poll(dirs: list[Path], stop: threading.Event) -> Iterator[bool]:
+    seen = _mtimes(dirs)
+    while not stop.wait(_POLL_SECONDS):
+        now = _mtimes(dirs)
+        yield now != seen
+        seen = now
+
+
+def _mtimes(dirs: list[Path]) -> dict[Path, float]:
+    found: dict[Path, float] = {}
+    for directory in dirs:
+        for pattern in _PATTERNS:
+            for path in directory.rglob(pattern):
+                try:
+                    found[path] = path.stat().st_mtime
+                except OSError:
+                    continue
+    return found
+
+
+def _serve(config: ServerConfig, sock: socket.socket) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the reloader stops us with SIGTERM
+    server = Server(config)
+    server.signals = (signal.SIGTERM,)
+    raise SystemExit(server.run([sock]))
