@@ -1,0 +1,313 @@
+"""``App``: the router, the middleware stack, error handling and lifespan in one ASGI app.
+
+Theory of operation
+-------------------
+``App`` is a ``Router`` whose routes are indexed as they are added (see
+``transom.web.routing``). The ASGI entry point is built on the first call
+and then fixed (adding middleware after that is an error):
+
+- with no user middleware, ``__call__`` goes straight to the request path:
+  route lookup, the handler, the response. Both error layers (see
+  ``transom.web.errors``) are plain ``try`` blocks around the handler
+  there, so a request costs no extra ASGI layer and no wrapped ``send``;
+- with user middleware, the stack is
+  ``ServerErrorMiddleware(mw1(mw2(... the request path)))``, where the
+  request path handles ``HTTPError`` and registered exceptions.
+
+Middleware is pure ASGI: ``Middleware(Cls, **options)`` builds
+``Cls(app, **options)`` once, when the stack is built.
+
+Lifespan: ``on_startup`` hooks run, then the ``lifespan`` context manager
+is entered; at shutdown it is exited, then ``on_shutdown`` hooks run. If
+the context manager yields a mapping, it becomes the ASGI lifespan state:
+servers copy it into every request's ``scope["state"]`` (``request.state``).
+A failure is reported to the server as ``lifespan.startup.failed`` (or
+``shutdown.failed``) with the traceback, and logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from transom._types import ASGIApp, Receive, Scope, Send
+from transom.exceptions import ConfigurationError
+from transom.web.errors import (
+    ExceptionHandlers,
+    ServerErrorMiddleware,
+    handle_request_error,
+    logger,
+    server_error_response,
+    should_reraise,
+)
+from transom.web.requests import DEFAULT_MAX_BODY_SIZE, State
+from transom.web.routing import Converter, Router, RouteTable, _MountCall
+
+__all__ = ["App", "Middleware"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
+
+
+class Middleware:
+    """A middleware class and its options, built into the stack later.
+
+    >>> App(middleware=[Middleware(GZipMiddleware, minimum_size=500)])
+    """
+
+    __slots__ = ("cls", "options")
+
+    def __init__(self, cls: Callable[..., ASGIApp], /, **options: Any) -> None:
+        if not callable(cls):
+            raise ConfigurationError(f"middleware {cls!r} is not callable")
+        self.cls = cls
+        self.options = options
+
+    def __repr__(self) -> str:
+        args = [getattr(self.cls, "__name__", repr(self.cls))]
+        args += [f"{k}={v!r}" for k, v in self.options.items()]
+        return f"Middleware({', '.join(args)})"
+
+
+def _route_path(scope: Scope) -> str:
+    """The path relative to ``root_path`` (full paths per ASGI 2.4; bare ones still work)."""
+    path: str = scope["path"]
+    root = scope.get("root_path")
+    if root and path.startswith(root):
+        rest = path[len(root) :]
+        if not rest or rest[0] == "/":
+            return rest
+    return path
+
+
+class App(Router):
+    """An ASGI application.
+
+    >>> app = App()
+    >>> @app.get("/users/{user_id:int}", name="user")
+    ... async def user(user_id: int):
+    ...     return {"id": user_id}
+
+    ``max_body_size`` limits request bodies (bytes, default 10 MiB; a route
+    may set its own); ``form_limits`` bounds form parsing (see
+    ``transom.web.forms.FormLimits``). ``secret_key`` and ``templates``
+    are kept for sessions, CSRF and templates.
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        middleware: Sequence[Middleware] | None = None,
+        exception_handlers: Mapping[int | type[BaseException], Callable[..., Any]] | None = None,
+        lifespan: Lifespan | None = None,
+        on_startup: Iterable[Callable[[], Any]] | None = None,
+        on_shutdown: Iterable[Callable[[], Any]] | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        form_limits: Any = None,
+        secret_key: str | bytes | None = None,
+        templates: Any = None,
+    ) -> None:
+        super().__init__()
+        self._table = RouteTable()
+        if max_body_size is not None and (not isinstance(max_body_size, int) or max_body_size < 0):
+            raise ConfigurationError("max_body_size must be a non-negative int of bytes, or None")
+        if lifespan is not None and not callable(lifespan):
+            raise ConfigurationError(
+                "lifespan must be a function of the app returning an async context manager, "
+                "e.g. an @contextlib.asynccontextmanager"
+            )
+        self.debug = debug
+        self.max_body_size = max_body_size
+        self.form_limits = form_limits
+        self.secret_key = secret_key
+        self.templates = templates
+        self.state = State()
+        self.lifespan_context = lifespan
+        self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
+        self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        self.exception_handlers = ExceptionHandlers()
+        for key, handler in (exception_handlers or {}).items():
+            self.exception_handlers.add(key, handler)
+        self._entry: Callable[[Scope, Receive, Send], Any] = self._first_call
+
+    # -- configuration -------------------------------------------------------
+
+    def add_converter(self, name: str, converter: Converter | type[Converter]) -> None:
+        """Register a path converter for ``{param:name}`` in routes added after this."""
+        assert self._table is not None
+        self._table.add_converter(name, converter)
+
+    def add_middleware(self, cls: Callable[..., ASGIApp], /, **options: Any) -> None:
+        """Wrap the app in ``cls(app, **options)``; the last added is the outermost."""
+        if self._entry != self._first_call:
+            raise ConfigurationError(
+                "cannot add middleware after the app has started serving; add it at start-up"
+            )
+        self.user_middleware.append(Middleware(cls, **options))
+
+    def add_exception_handler(
+        self, key: int | type[BaseException], handler: Callable[..., Any]
+    ) -> None:
+        """Answer ``HTTPError(key)`` or exceptions of class ``key`` with ``handler(request, exc)``.
+
+        Handlers for ``500`` or ``Exception`` answer unhandled errors (after logging).
+        """
+        self.exception_handlers.add(key, handler)
+
+    def exception_handler(self, key: int | type[BaseException]) -> Callable[[_F], _F]:
+        """Decorator form of ``add_exception_handler``.
+
+        >>> @app.exception_handler(404)
+        ... async def not_found(request, exc):
+        ...     return HTMLResponse("<h1>Nothing here</h1>", status_code=404)
+        """
+
+        def decorator(handler: _F) -> _F:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return decorator
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of route ``name``, relative to the app's root; extras become the query.
+
+        >>> app.url_for("user", user_id=3, tab="posts")
+        '/users/3?tab=posts'
+        """
+        assert self._table is not None
+        return self._table.url_path(name, dict(params))
+
+    # -- ASGI ----------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        await self._entry(scope, receive, send)
+
+    async def _first_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._entry = self._build_stack()
+        await self._entry(scope, receive, send)
+
+    def _build_stack(self) -> Callable[[Scope, Receive, Send], Any]:
+        if not self.user_middleware:
+            return self._outermost
+        app: ASGIApp = self._inner
+        for middleware in reversed(self.user_middleware):
+            app = middleware.cls(app, **middleware.options)
+        return ServerErrorMiddleware(app, self.exception_handlers, self.debug)
+
+    async def _outermost(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send, outermost=True)
+        else:
+            await self._other(scope, receive, send)
+
+    async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send, outermost=False)
+        else:
+            await self._other(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, *, outermost: bool) -> None:
+        request = None
+        unhandled: Exception | None = None
+        try:
+            assert self._table is not None
+            found = self._table.lookup(scope, _route_path(scope), scope["method"])
+            if type(found) is tuple:
+                route, params = found
+                if params is not None:
+                    scope["path_params"] = params
+                response, request = await route.handle(scope, receive, params)
+            else:
+                response = found  # type: ignore[assignment]
+        except Exception as exc:
+            try:
+                handled = await handle_request_error(self.exception_handlers, scope, receive, exc)
+                if handled is None:
+                    raise
+                response = handled
+            except Exception as error:
+                if not outermost:
+                    raise
+                unhandled = error
+                response = await server_error_response(
+                    self.exception_handlers, scope, receive, error, self.debug
+                )
+        try:
+            await response(scope, receive, send)
+        finally:
+            if request is not None and request._form is not None:
+                await request.close()
+        if unhandled is not None and should_reraise(scope):
+            raise unhandled
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        assert self._table is not None
+        path = _route_path(scope)
+        for mount in self._table.mounts:
+            if path == mount.path or path.startswith(mount.path + "/"):
+                child = dict(scope, root_path=scope.get("root_path", "") + mount.path)
+                await _MountCall(mount.app, child)(child, receive, send)
+                return
+        if kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    # -- lifespan ------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _lifespan_cycle(self) -> AsyncIterator[Any]:
+        for hook in self.on_startup:
+            await _call_hook(hook)
+        state = None
+        if self.lifespan_context is not None:
+            async with self.lifespan_context(self) as state:
+                yield state
+        else:
+            yield None
+        for hook in self.on_shutdown:
+            await _call_hook(hook)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+        await receive()  # lifespan.startup
+        try:
+            async with self._lifespan_cycle() as state:
+                if state is not None:
+                    if not isinstance(state, Mapping):
+                        raise ConfigurationError(
+                            "the lifespan context may yield a mapping (the lifespan state) "
+                            f"or nothing, not a {type(state).__name__}"
+                        )
+                    if "state" not in scope:
+                        raise ConfigurationError(
+                            "this server does not support lifespan state; yield nothing and "
+                            "use app.state"
+                        )
+                    scope["state"].update(state)
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()  # lifespan.shutdown
+        except BaseException as exc:
+            text = "".join(traceback.format_exception(exc))
+            phase = "shutdown" if started else "startup"
+            logger.error("Application %s failed", phase, exc_info=exc)
+            await send({"type": f"lifespan.{phase}.failed", "message": text})
+            if not isinstance(exc, Exception):
+                raise
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _call_hook(hook: Callable[[], Any]) -> None:
+    result = hook()
+    if inspect.isawaitable(result):
+        await result

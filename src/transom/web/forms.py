@@ -1,0 +1,360 @@
+"""Form bodies: ``FormData``, ``UploadFile`` and their limits.
+
+Theory of operation
+-------------------
+``request.form()`` reads the body through ``request.stream()`` (so the
+body limit applies to forms too: raise it per route for big uploads, as in
+``@app.post("/upload", max_body_size=200 * 2**20)``) and decodes it:
+
+- ``application/x-www-form-urlencoded``: parsed as a query string;
+- ``multipart/form-data``: fed chunk by chunk to the streaming
+  ``transom.http.multipart.MultipartParser``. A part with a ``filename``
+  becomes an ``UploadFile`` backed by a ``SpooledTemporaryFile``: in memory
+  up to 1 MiB, then a temporary file on disk. Writes to a file already on
+  disk go through the thread pool, in batches of up to 256 KiB, so a large
+  upload never blocks the event loop on disk I/O. Other parts become
+  ``str`` values (UTF-8).
+
+Limits (``FormLimits``, from ``App(form_limits=...)`` or per call) bound
+every number a client controls: fields, files, the size of a field, of a
+file and of a part's headers. A breach answers 413, a malformed body 400,
+another content type 415, each with a message saying what was wrong. On
+any failure the files created so far are closed (and so deleted).
+
+Files are closed after the response has been sent; ``UploadFile.save()``
+copies one where it should stay.
+
+Filenames: ``UploadFile.filename`` is exactly what the client sent, and
+may be ``../../etc/passwd``. Never join it to a directory yourself:
+``save(directory)`` stores the file under ``safe_filename(filename)``,
+which keeps only the last path component and safe characters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from transom.exceptions import ConfigurationError, HTTPError, MultipartError
+from transom.http.headers import Headers, parse_options_header
+from transom.http.multidict import ImmutableMultiDict
+from transom.http.multipart import (
+    MultipartLimits,
+    MultipartParser,
+    PartBegin,
+    PartData,
+    PartEnd,
+)
+from transom.http.url import QueryParams
+from transom.web.concurrency import run_sync
+
+if TYPE_CHECKING:
+    from transom.web.requests import Request
+
+__all__ = ["FormData", "FormLimits", "UploadFile", "parse_form", "safe_filename"]
+
+#: Files up to this size stay in memory; larger ones spill to a temporary file.
+SPOOL_MAX_SIZE = 1024 * 1024
+#: Data for a file already on disk is written in batches of this size, off the event loop.
+_WRITE_BATCH = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FormLimits:
+    """Bounds on a form body. ``None`` means no bound (the body limit still holds).
+
+    >>> App(form_limits=FormLimits(max_files=5, max_file_size=50 * 2**20))
+    """
+
+    max_fields: int = 1000
+    max_files: int = 100
+    max_field_size: int = 1024 * 1024
+    max_file_size: int | None = None
+    max_part_header_size: int = 16 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_fields", "max_files", "max_field_size", "max_part_header_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ConfigurationError(f"FormLimits.{name} must be a non-negative int")
+        if self.max_file_size is not None and self.max_file_size < 0:
+            raise ConfigurationError("FormLimits.max_file_size must be a non-negative int or None")
+
+
+_DEFAULT_LIMITS = FormLimits()
+
+_UNSAFE_CHARS = re.compile(r"[^\w.\- ]")
+
+
+def safe_filename(filename: str | None, default: str = "upload") -> str:
+    """A name safe to create in a directory: no path, no control or odd characters.
+
+    >>> safe_filename("../../etc/passwd"), safe_filename("C:\\\\x\\\\résumé (1).pdf")
+    ('passwd', 'résumé _1_.pdf')
+    """
+    name = unicodedata.normalize("NFC", filename or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_CHARS.sub("_", name).strip(" .")
+    name = name[:255]
+    return name or default
+
+
+class UploadFile:
+    """An uploaded file: its metadata and its content, spooled to disk past 1 MiB.
+
+    ``filename`` is the client's, as sent (see ``safe_filename``); ``size``
+    counts the bytes written so far.
+
+    >>> photo = form["photo"]
+    >>> data = await photo.read()
+    >>> saved = await photo.save("uploads/")     # uploads/<safe name>
+    """
+
+    __slots__ = ("content_type", "file", "filename", "headers", "size")
+
+    def __init__(
+        self,
+        file: IO[bytes] | None = None,
+        *,
+        filename: str | None = None,
+        content_type: str = "application/octet-stream",
+        headers: Headers | None = None,
+        size: int = 0,
+    ) -> None:
+        if file is None:
+            # Closed by close(), which the app calls once the response is sent.
+            file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # noqa: SIM115
+        self.file: IO[bytes] = file
+        self.filename = filename
+        self.content_type = content_type
+        self.headers = headers if headers is not None else Headers()
+        self.size = size
+
+    @property
+    def _in_memory(self) -> bool:
+        rolled = getattr(self.file, "_rolled", True)
+        return not rolled
+
+    async def write(self, data: bytes) -> None:
+        """Append ``data``; off the event loop once the file is on disk."""
+        self.size += len(data)
+        if self._in_memory and self.size <= SPOOL_MAX_SIZE:
+            self.file.write(data)
+        else:
+            await run_sync(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all by default) from the current position."""
+        if self._in_memory:
+            return self.file.read(size)
+        return await run_sync(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        """Move to ``offset`` (``0`` to read again from the start)."""
+        self.file.seek(offset)
+
+    async def close(self) -> None:
+        """Close the file; a temporary file is deleted."""
+        if self._in_memory:
+            self.file.close()
+        else:
+            await run_sync(self.file.close)
+
+    async def save(self, destination: str | os.PathLike[str]) -> Path:
+        """Copy the whole file to ``destination`` and return the path written.
+
+        An existing directory gets the file under ``safe_filename(filename)``,
+        never a path the client chose; any other path is used as given.
+        """
+        target = Path(destination)
+        if target.is_dir():
+            target = target / safe_filename(self.filename)
+        await run_sync(self._copy_to, target)
+        return target
+
+    def _copy_to(self, target: Path) -> None:
+        position = self.file.tell()
+        self.file.seek(0)
+        try:
+            with target.open("wb") as out:
+                shutil.copyfileobj(self.file, out, 1024 * 1024)
+        finally:
+            self.file.seek(position)
+
+    def __repr__(self) -> str:
+        return (
+            f"UploadFile(filename={self.filename!r}, size={self.size}, "
+            f"content_type={self.content_type!r})"
+        )
+
+
+class FormData(ImmutableMultiDict[str, "str | UploadFile"]):
+    """Form fields in order: ``str`` values, and ``UploadFile`` for files.
+
+    ``form["title"]`` is the first value, ``form.get_list("tag")`` all.
+    """
+
+    __slots__ = ()
+
+    async def close(self) -> None:
+        """Close every uploaded file."""
+        for _, value in self.multi_items():
+            if isinstance(value, UploadFile):
+                await value.close()
+
+
+async def parse_form(
+    request: Request,
+    *,
+    max_files: int | None = None,
+    max_fields: int | None = None,
+    max_part_size: int | None = None,
+) -> FormData:
+    """Read and decode ``request``'s body as a form (``request.form()`` calls this)."""
+    app_limits = getattr(request.app, "form_limits", None)
+    if app_limits is not None and not isinstance(app_limits, FormLimits):
+        raise ConfigurationError("App(form_limits=...) must be a transom.web.forms.FormLimits")
+    limits = app_limits or _DEFAULT_LIMITS
+    fields = limits.max_fields if max_fields is None else max_fields
+    files = limits.max_files if max_files is None else max_files
+    file_size = limits.max_file_size if max_part_size is None else max_part_size
+    field_size = limits.max_field_size if max_part_size is None else max_part_size
+    content_type = request.headers.get("content-type", "")
+    media_type, options = parse_options_header(content_type)
+    if media_type == "application/x-www-form-urlencoded":
+        params = QueryParams(await request.body())
+        if len(params.multi_items()) > fields:
+            raise HTTPError(413, f"the form has more than {fields} fields")
+        return FormData(params.multi_items())
+    if media_type == "multipart/form-data":
+        boundary = options.get("boundary")
+        if not boundary:
+            raise HTTPError(400, "multipart/form-data body without a boundary parameter")
+        reader = _MultipartReader(fields, files, file_size, field_size, limits)
+        return await reader.read(request, boundary)
+    raise HTTPError(
+        415,
+        "expected a form body (application/x-www-form-urlencoded or multipart/form-data), "
+        f"got {content_type or 'no Content-Type'!r}",
+    )
+
+
+class _MultipartReader:
+    """Turns multipart events into form items, holding every limit."""
+
+    def __init__(
+        self,
+        max_fields: int,
+        max_files: int,
+        max_file_size: int | None,
+        max_field_size: int,
+        limits: FormLimits,
+    ) -> None:
+        self.max_fields = max_fields
+        self.max_files = max_files
+        self.max_file_size = max_file_size
+        self.max_field_size = max_field_size
+        self.limits = limits
+        self.items: list[tuple[str, str | UploadFile]] = []
+        self.fields = 0
+        self.files = 0
+        self.name = ""
+        self.upload: UploadFile | None = None
+        self.buffer = bytearray()
+
+    def _parser_limits(self) -> MultipartLimits:
+        part_size = self.max_file_size if self.max_file_size is not None else 2**62
+        return MultipartLimits(
+            max_parts=self.max_fields + self.max_files,
+            max_header_bytes=self.limits.max_part_header_size,
+            max_part_size=max(part_size, self.max_field_size),
+            max_field_size=self.max_field_size,
+            max_total=2**62,  # the request body limit bounds the total
+        )
+
+    async def read(self, request: Request, boundary: str) -> FormData:
+        parser = MultipartParser(boundary, self._parser_limits())
+        try:
+            async for chunk in request.stream():
+                for event in parser.feed(chunk):
+                    await self._handle(event)
+            for event in parser.close() or ():
+                await self._handle(event)
+        except MultipartError as exc:
+            await self._discard()
+            raise HTTPError(exc.status_code, f"invalid multipart body: {exc}") from None
+        except BaseException:
+            await self._discard()
+            raise
+        return FormData(self.items)
+
+    async def _handle(self, event: Any) -> None:
+        if isinstance(event, PartData):
+            await self._data(event.data)
+        elif isinstance(event, PartBegin):
+            self._begin(event)
+        elif isinstance(event, PartEnd):
+            await self._end()
+
+    def _begin(self, event: PartBegin) -> None:
+        self.name = event.name or ""
+        self.buffer.clear()
+        if event.filename is None:
+            self.fields += 1
+            if self.fields > self.max_fields:
+                raise HTTPError(413, f"the form has more than {self.max_fields} fields")
+            self.upload = None
+            return
+        self.files += 1
+        if self.files > self.max_files:
+            raise HTTPError(413, f"the form has more than {self.max_files} files")
+        headers = event.headers if isinstance(event.headers, Headers) else Headers(event.headers)
+        self.upload = UploadFile(
+            filename=event.filename,
+            content_type=event.content_type or "application/octet-stream",
+            headers=headers,
+        )
+        self.items.append((self.name, self.upload))
+
+    async def _data(self, data: bytes) -> None:
+        self.buffer += data
+        if self.upload is None:
+            if len(self.buffer) > self.max_field_size:
+                raise HTTPError(
+                    413, f"form field {self.name!r} is over {self.max_field_size} bytes"
+                )
+            return
+        size = self.upload.size + len(self.buffer)
+        if self.max_file_size is not None and size > self.max_file_size:
+            raise HTTPError(413, f"file {self.name!r} is over {self.max_file_size} bytes")
+        if len(self.buffer) >= _WRITE_BATCH:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if self.upload is not None and self.buffer:
+            await self.upload.write(bytes(self.buffer))
+            self.buffer.clear()
+
+    async def _end(self) -> None:
+        if self.upload is None:
+            try:
+                value = self.buffer.decode("utf-8")
+            except UnicodeDecodeError:
+                raise HTTPError(400, f"form field {self.name!r} is not valid UTF-8") from None
+            self.items.append((self.name, value))
+        else:
+            await self._flush()
+            await self.upload.seek(0)
+            self.upload = None
+        self.buffer.clear()
+
+    async def _discard(self) -> None:
+        for _, value in self.items:
+            if isinstance(value, UploadFile):
+                await value.close()

@@ -1,0 +1,365 @@
+"""The incoming request, as handlers see it.
+
+``Request`` is a thin, lazy view over the ASGI scope and ``receive``:
+nothing is parsed until it is asked for. ``headers`` wraps the scope's
+header list without copying it; ``query_params``, ``cookies`` and ``url``
+are parsed on first use and kept. A handler that never looks at the query
+string never pays for parsing it.
+
+The body is read through ``stream()`` (``body()``, ``json()`` and
+``form()`` all use it), which enforces the body limit: the app's
+``max_body_size`` (10 MiB by default), or the route's own. A request whose
+``Content-Length`` is over the limit is refused before a byte of the body
+is read; a chunked body is counted as it arrives and refused (413) the
+moment it passes the limit, so a client cannot make the app buffer more
+than the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from transom._types import Message, Receive, Scope
+from transom.exceptions import ConfigurationError, HTTPError, StreamConsumed
+from transom.http.headers import Headers
+from transom.http.url import URL, QueryParams, quote
+
+if TYPE_CHECKING:
+    from transom.web.forms import FormData
+
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "Request", "State"]
+
+#: The default limit on a request body, in bytes (``App(max_body_size=...)``).
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
+
+
+class State:
+    """Attribute access over a dict: ``request.state.user = ...``, ``app.state.db``."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_data", {} if data is None else data)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(f"state has no attribute {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._data[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self._data[name]
+        except KeyError:
+            raise AttributeError(f"state has no attribute {name!r}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._data
+
+    def __repr__(self) -> str:
+        return f"State({self._data!r})"
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+class Request:
+    """One HTTP request: method, URL, headers, cookies, body.
+
+    >>> @app.post("/notes/{note_id:int}")
+    ... async def update(request: Request, note_id: int):
+    ...     data = await request.json()
+    ...     return {"id": note_id, "title": data["title"], "by": request.client}
+    """
+
+    __slots__ = (
+        "_body",
+        "_cookies",
+        "_disconnected",
+        "_form",
+        "_headers",
+        "_json",
+        "_max_body_size",
+        "_pending",
+        "_query_params",
+        "_receive",
+        "_state",
+        "_stream_consumed",
+        "_url",
+        "scope",
+    )
+
+    def __init__(
+        self, scope: Scope, receive: Receive | None = None, *, max_body_size: int | None = None
+    ) -> None:
+        self.scope = scope
+        self._receive = receive if receive is not None else _no_body
+        self._max_body_size = max_body_size
+        self._headers: Headers | None = None
+        self._query_params: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: FormData | None = None
+        self._state: State | None = None
+        self._stream_consumed = False
+        self._disconnected = False
+        self._pending: asyncio.Future[Message] | None = None
+
+    # -- the request line and headers ----------------------------------------
+
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``... (upper case, as sent)."""
+        method: str = self.scope["method"]
+        return method
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers, read-only by convention; no copy is made."""
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def url(self) -> URL:
+        """The full URL: scheme, host (from ``Host``), port, path and query."""
+        if self._url is None:
+            scope = self.scope
+            raw_path = scope.get("raw_path")
+            path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
+            text = self._origin() + path.split("?", 1)[0]
+            query = scope.get("query_string", b"")
+            if query:
+                text += "?" + query.decode("latin-1")
+            self._url = URL(text)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        """The URL of the app's root: scheme, host and ``root_path``, ending in ``/``."""
+        root = quote(self.scope.get("root_path", ""))
+        return URL(self._origin() + root.rstrip("/") + "/")
+
+    def _origin(self) -> str:
+        scope = self.scope
+        scheme = scope.get("scheme", "http")
+        host = self.headers.get("host")
+        if not host:
+            server = scope.get("server")
+            if server is None:
+                host = "localhost"
+            else:
+                host_name, port = server[0], server[1]
+                if ":" in host_name:
+                    host_name = f"[{host_name}]"
+                host = host_name if port is None else f"{host_name}:{port}"
+        return f"{scheme}://{host}"
+
+    @property
+    def query_params(self) -> QueryParams:
+        """The query string's parameters; ``request.query_params["page"]`` is the first value."""
+        if self._query_params is None:
+            self._query_params = QueryParams(self.scope.get("query_string", b""))
+        return self._query_params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Cookies the client sent (the ``Cookie`` header, RFC 6265 §5.4)."""
+        if self._cookies is None:
+            from transom.http.cookies import parse_cookie_header
+
+            self._cookies = parse_cookie_header(self.headers.get("cookie", ""))
+        return self._cookies
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The peer's ``(host, port)``, when the server knows it."""
+        client = self.scope.get("client")
+        return None if client is None else (client[0], client[1])
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        """The converted path parameters of the matched route."""
+        params: dict[str, Any] = self.scope.get("path_params", {})
+        return params
+
+    @property
+    def state(self) -> State:
+        """Per-request attributes (``request.state.user = ...``), over ``scope["state"]``."""
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+    @property
+    def app(self) -> Any:
+        """The app serving this request."""
+        return self.scope.get("app")
+
+    @property
+    def max_body_size(self) -> int | None:
+        """The body limit in force: the route's, else the app's, else 10 MiB."""
+        if self._max_body_size is not None:
+            return self._max_body_size
+        app = self.scope.get("app")
+        return getattr(app, "max_body_size", DEFAULT_MAX_BODY_SIZE)
+
+    def url_for(self, name: str, /, **params: Any) -> URL:
+        """The absolute URL of route ``name``; unused params become the query string.
+
+        >>> request.url_for("note", note_id=3, tab="edit")
+        URL('http://testserver/notes/3?tab=edit')
+        """
+        app = self.scope.get("app")
+        if app is None or not hasattr(app, "url_for"):
+            raise ConfigurationError("request.url_for() needs a request served by a transom App")
+        path: str = app.url_for(name, **params)
+        return URL(str(self.base_url).rstrip("/") + path)
+
+    # -- the body ------------------------------------------------------------
+
+    async def _next_message(self) -> Message:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            return await pending
+        return await self._receive()
+
+    def _check_declared_length(self, limit: int | None) -> None:
+        declared = self.headers.get("content-length")
+        if declared is None or limit is None:
+            return
+        try:
+            length = int(declared)
+        except ValueError:
+            raise HTTPError(400, f"invalid Content-Length {declared!r}") from None
+        if length > limit:
+            raise HTTPError(413, _too_large(limit, length))
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, chunk by chunk, counted against the limit.
+
+        >>> async for chunk in request.stream():
+        ...     out.write(chunk)
+        """
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        if self._stream_consumed:
+            raise StreamConsumed("the request body was already read with stream()")
+        self._stream_consumed = True
+        limit = self.max_body_size
+        self._check_declared_length(limit)
+        received = 0
+        while True:
+            message = await self._next_message()
+            if message["type"] == "http.disconnect":
+                self._disconnected = True
+                raise HTTPError(400, "the client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            if chunk:
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise HTTPError(413, _too_large(limit))
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    async def body(self) -> bytes:
+        """The whole body (read once, then kept)."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        """The body parsed as JSON.
+
+        415 when the ``Content-Type`` is not JSON (``application/json`` or
+        ``*/*+json``; a missing one is accepted), 400 when the body is not
+        valid JSON (the message says where).
+        """
+        if self._json is _UNSET:
+            content_type = self.headers.get("content-type")
+            if content_type is not None and not _is_json(content_type):
+                raise HTTPError(
+                    415,
+                    f"expected a JSON body (Content-Type: application/json), got {content_type!r}",
+                )
+            body = await self.body()
+            try:
+                self._json = json.loads(body)
+            except UnicodeDecodeError:
+                raise HTTPError(400, "invalid JSON body: not UTF-8 text") from None
+            except ValueError as exc:
+                raise HTTPError(400, f"invalid JSON body: {exc}") from None
+        return self._json
+
+    async def form(
+        self,
+        *,
+        max_files: int | None = None,
+        max_fields: int | None = None,
+        max_part_size: int | None = None,
+    ) -> FormData:
+        """The body as a form: ``application/x-www-form-urlencoded`` or ``multipart/form-data``.
+
+        Files arrive as ``UploadFile`` objects, closed once the response is
+        sent. Limits default to the app's ``form_limits``; 415 for another
+        content type, 413 past a limit, 400 for a malformed body.
+
+        >>> form = await request.form()
+        >>> title, photo = form["title"], form["photo"]   # str, UploadFile
+        """
+        if self._form is None:
+            from transom.web.forms import parse_form
+
+            self._form = await parse_form(
+                self, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+            )
+        return self._form
+
+    async def close(self) -> None:
+        """Close the uploaded files of the form, if one was read (the app does this)."""
+        if self._form is not None:
+            await self._form.close()
+
+    async def is_disconnected(self) -> bool:
+        """Whether the client has gone; never waits, and loses no body data."""
+        if self._disconnected:
+            return True
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(self._receive())
+        await asyncio.sleep(0)
+        if self._pending.done():
+            message = self._pending.result()
+            if message["type"] == "http.disconnect":
+                self._disconnected = True
+                self._pending = None
+            else:  # a body message: keep it for stream(), already resolved
+                pass
+        return self._disconnected
+
+    def __repr__(self) -> str:
+        return f"<Request {self.scope.get('method')} {self.scope.get('path')!r}>"
+
+
+_UNSET: Any = object()
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _too_large(limit: int, length: int | None = None) -> str:
+    size = f"is {length} bytes" if length is not None else "is larger"
+    return f"request body {size}; this endpoint accepts at most {limit} bytes"
