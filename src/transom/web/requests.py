@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from transom._types import Message, Receive, Scope
 from transom.exceptions import ConfigurationError, HTTPError, StreamConsumed
+from transom.http.cookies import parse_cookie_header
 from transom.http.headers import Headers
 from transom.http.url import URL, QueryParams, quote
 
@@ -176,8 +177,6 @@ class Request:
     def cookies(self) -> dict[str, str]:
         """Cookies the client sent (the ``Cookie`` header, RFC 6265 §5.4)."""
         if self._cookies is None:
-            from transom.http.cookies import parse_cookie_header
-
             self._cookies = parse_cookie_header(self.headers.get("cookie", ""))
         return self._cookies
 

@@ -33,10 +33,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any, Literal
-from urllib.parse import quote
 
 from transom._types import Receive, Scope, Send
+from transom.http.cookies import SetCookie
 from transom.http.headers import Headers
+from transom.http.url import quote
 from transom.status import carries_no_body
 from transom.web.background import BackgroundTask
 from transom.web.concurrency import iterate_in_threadpool, run_sync
@@ -148,8 +149,6 @@ class Response:
 
         >>> response.set_cookie("theme", "dark", max_age=86400)
         """
-        from transom.http.cookies import SetCookie
-
         cookie = SetCookie(
             key,
             value,

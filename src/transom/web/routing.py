@@ -304,7 +304,12 @@ class Route:
                 raise ConfigurationError(f"route {path!r}: {method!r} is not an HTTP method")
         self.declared_methods = tuple(declared)
         self.methods = frozenset(declared) | ({"HEAD"} if "GET" in declared else set())
-        self.name = name if name is not None else getattr(endpoint, "__name__", repr(endpoint))
+        if name is None:
+            # A lambda or a partial gets no name: url_for cannot reach it by accident.
+            name = getattr(endpoint, "__name__", None)
+            if name is not None and _IDENTIFIER.fullmatch(name) is None:
+                name = None
+        self.name = name
         if max_body_size is not None and (not isinstance(max_body_size, int) or max_body_size < 0):
             raise ConfigurationError(
                 f"route {path!r}: max_body_size must be a non-negative int of bytes"
@@ -314,7 +319,7 @@ class Route:
             getattr(endpoint, "__call__", None)  # noqa: B004 - async callable objects
         )
         signature = _HandlerSignature(endpoint, path)
-        signature.check(self.param_names, self.name, path)
+        signature.check(self.param_names, getattr(endpoint, "__name__", repr(endpoint)), path)
         self.request_arg = signature.request_arg
 
     @property
@@ -329,7 +334,8 @@ class Route:
         request = None
         if self.request_arg is not None:
             request = Request(scope, receive, max_body_size=self.max_body_size)
-            kwargs[self.request_arg] = request
+            # A new dict: ``params`` is also scope["path_params"].
+            kwargs = {**kwargs, self.request_arg: request}
         try:
             if self.is_async:
                 result = await self.endpoint(**kwargs)

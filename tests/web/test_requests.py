@@ -1,0 +1,265 @@
+"""Request: URL parts, headers, query, cookies, body limits, JSON."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from transom.exceptions import StreamConsumed
+from transom.testing import TestClient
+from transom.web.application import App
+from transom.web.requests import Request, State
+
+
+def echo_app(**app_options: Any) -> App:
+    app = App(**app_options)
+
+    @app.route("/info/{name}", methods=["GET", "POST"])
+    async def info(request: Request, name: str) -> dict[str, Any]:
+        return {
+            "method": request.method,
+            "url": str(request.url),
+            "scheme": request.url.scheme,
+            "host": request.url.host,
+            "port": request.url.port,
+            "path": request.url.path,
+            "query": request.url.query,
+            "base_url": str(request.base_url),
+            "params": request.query_params.get_list("tag"),
+            "header": request.headers.get("x-thing"),
+            "cookies": request.cookies,
+            "client": list(request.client or ()),
+            "path_params": request.path_params,
+        }
+
+    @app.post("/body")
+    async def body(request: Request) -> dict[str, int]:
+        return {"length": len(await request.body())}
+
+    @app.post("/stream")
+    async def stream(request: Request) -> dict[str, int]:
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+        return {"length": total}
+
+    @app.post("/small", max_body_size=10)
+    async def small(request: Request) -> dict[str, int]:
+        return {"length": len(await request.body())}
+
+    @app.post("/json")
+    async def json_body(request: Request) -> Any:
+        return {"got": await request.json()}
+
+    return app
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(echo_app())
+
+
+def test_request_url_parts(client: TestClient) -> None:
+    data = client.get(
+        "http://example.com:8080/info/a%20b?tag=1&tag=2",
+        headers={"X-Thing": "yes"},
+        cookies={"session": "abc"},
+    ).json()
+    assert data["url"] == "http://example.com:8080/info/a%20b?tag=1&tag=2"
+    assert (data["scheme"], data["host"], data["port"]) == ("http", "example.com", 8080)
+    assert data["path"] == "/info/a b"
+    assert data["query"] == "tag=1&tag=2"
+    assert data["base_url"] == "http://example.com:8080/"
+    assert data["params"] == ["1", "2"]
+    assert data["header"] == "yes"
+    assert data["cookies"] == {"session": "abc"}
+    assert data["client"] == ["testclient", 50000]
+    assert data["path_params"] == {"name": "a b"}
+    assert data["method"] == "GET"
+
+
+def test_request_base_url_includes_root_path() -> None:
+    client = TestClient(echo_app(), root_path="/prefix")
+    data = client.get("/info/x").json()
+    assert data["base_url"] == "http://testserver/prefix/"
+    assert data["url"] == "http://testserver/prefix/info/x"
+
+
+def test_request_body(client: TestClient) -> None:
+    assert client.post("/body", content=b"x" * 5000).json() == {"length": 5000}
+
+
+def test_request_stream_counts_chunks(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"y" * 1000
+
+    assert client.post("/stream", content=chunks()).json() == {"length": 10000}
+
+
+def test_request_declared_length_over_limit_is_413(client: TestClient) -> None:
+    response = client.post("/small", content=b"x" * 11)
+    assert response.status_code == 413
+    assert "at most 10 bytes" in response.text
+
+
+def test_request_streamed_body_over_limit_is_413() -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(5):
+            yield b"z" * 4
+
+    response = TestClient(echo_app()).post("/small", content=chunks())
+    assert response.status_code == 413
+
+
+def test_request_app_limit_applies() -> None:
+    client = TestClient(echo_app(max_body_size=100))
+    assert client.post("/body", content=b"x" * 100).status_code == 200
+    assert client.post("/body", content=b"x" * 101).status_code == 413
+
+
+def test_request_invalid_content_length_is_400(client: TestClient) -> None:
+    app = echo_app()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/body",
+        "headers": [(b"content-length", b"abc")],
+        "query_string": b"",
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
+
+
+def test_request_json(client: TestClient) -> None:
+    assert client.post("/json", json={"a": [1, "é"]}).json() == {"got": {"a": [1, "é"]}}
+
+
+def test_request_json_suffix_type_accepted(client: TestClient) -> None:
+    response = client.post(
+        "/json", content=b'{"a":1}', headers={"content-type": "application/vnd.api+json"}
+    )
+    assert response.json() == {"got": {"a": 1}}
+
+
+def test_request_invalid_json_is_400(client: TestClient) -> None:
+    response = client.post("/json", content=b'{"a": ', headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("invalid JSON body")
+
+
+def test_request_non_utf8_json_is_400(client: TestClient) -> None:
+    response = client.post("/json", content=b'"\xff"', headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "invalid JSON body" in response.json()["detail"]
+
+
+def test_request_json_wrong_content_type_is_415(client: TestClient) -> None:
+    response = client.post("/json", content=b"{}", headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert "application/json" in response.text
+
+
+async def test_request_stream_twice_raises() -> None:
+    messages = iter([{"type": "http.request", "body": b"abc", "more_body": False}])
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    request = Request({"type": "http", "headers": []}, receive)
+    assert [chunk async for chunk in request.stream()] == [b"abc"]
+    with pytest.raises(StreamConsumed):
+        async for _ in request.stream():
+            pass
+
+
+async def test_request_body_then_stream_replays_body() -> None:
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"ab", "more_body": True},
+            {"type": "http.request", "body": b"cd", "more_body": False},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    request = Request({"type": "http", "headers": []}, receive)
+    assert await request.body() == b"abcd"
+    assert [chunk async for chunk in request.stream()] == [b"abcd"]
+
+
+async def test_request_disconnect_while_reading_is_400() -> None:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    request = Request({"type": "http", "headers": []}, receive)
+    with pytest.raises(Exception, match="disconnected") as info:
+        await request.body()
+    assert getattr(info.value, "status_code", None) == 400
+
+
+async def test_request_is_disconnected_keeps_body_messages() -> None:
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    request = Request({"type": "http", "headers": []}, queue.get)
+    assert await request.is_disconnected() is False
+    await queue.put({"type": "http.request", "body": b"data", "more_body": False})
+    assert await request.is_disconnected() is False
+    assert await request.body() == b"data"
+    await queue.put({"type": "http.disconnect"})
+    assert await request.is_disconnected() is True
+
+
+def test_request_state_is_per_request() -> None:
+    app = App()
+
+    class SetUser:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                Request(scope).state.user = "ada"
+            await self.app(scope, receive, send)
+
+    app.add_middleware(SetUser)
+
+    @app.get("/")
+    async def handler(request: Request) -> dict[str, str]:
+        return {"user": request.state.user}
+
+    assert TestClient(app).get("/").json() == {"user": "ada"}
+
+
+def test_state_missing_attribute_raises_attribute_error() -> None:
+    state = State()
+    state.a = 1
+    assert "a" in state
+    del state.a
+    with pytest.raises(AttributeError, match="no attribute 'a'"):
+        _ = state.a
+
+
+def test_request_url_without_host_header_uses_server() -> None:
+    request = Request(
+        {
+            "type": "http",
+            "scheme": "https",
+            "server": ("::1", 8443),
+            "path": "/x",
+            "headers": [],
+            "query_string": b"",
+        }
+    )
+    assert str(request.url) == "https://[::1]:8443/x"
