@@ -361,3 +361,21 @@ async def test_staticfiles_no_escape_over_the_wire(root):
     finally:
         server.request_shutdown()
         await task
+
+
+def test_staticfiles_mounted_in_an_app(root):
+    from transom.testing import TestClient
+    from transom.web.application import App
+
+    app = App()
+    app.mount("/static", StaticFiles(root, html=True))
+    with TestClient(app) as client:
+        r = client.get("/static/hello.txt", headers={"Range": "bytes=0-4"})
+        assert (r.status_code, r.text) == (206, "hello")
+        r = client.get("/static/docs", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (307, "./docs/")
+        assert client.get("/static/docs").text == "<h1>docs</h1>"
+        assert client.get("/static").text == "<h1>home</h1>"
+        assert client.get("/static/../secret.txt").status_code == 404
+        r = client.get("/static/app.js", headers={"Accept-Encoding": "br"})
+        assert (r.headers["content-encoding"], r.text) == ("br", "from the br file")

@@ -144,3 +144,25 @@ async def test_cors_origin_regex_must_match_fully(call, origin, allowed):
 def test_cors_bad_configuration_raises(kwargs):
     with pytest.raises(ConfigurationError):
         CORSMiddleware(endpoint, **kwargs)
+
+
+def test_cors_in_an_app_preflight_and_request():
+    from transom.testing import TestClient
+    from transom.web.application import App
+
+    app = App()
+
+    @app.post("/notes")
+    async def create(request):
+        return {"ok": True}
+
+    app.add_middleware(CORSMiddleware, allow_origins=[ORIGIN], allow_methods=["POST"])
+    with TestClient(app) as client:
+        r = client.options("/notes", headers=preflight("POST"))
+        assert r.status_code == 200
+        assert r.headers["access-control-allow-methods"] == "POST"
+        r = client.post("/notes", headers={"Origin": ORIGIN})
+        assert r.json() == {"ok": True}
+        assert r.headers["access-control-allow-origin"] == ORIGIN
+        r = client.options("/notes", headers=preflight("POST", origin="https://evil.example"))
+        assert r.status_code == 400

@@ -154,3 +154,42 @@ async def test_gzip_passes_pathsend_through(call):
 def test_gzip_bad_configuration_raises(kwargs):
     with pytest.raises(ConfigurationError):
         CompressionMiddleware(big, **kwargs)
+
+
+async def test_gzip_small_streamed_body_with_length_is_left_alone(call):
+    async def app(scope, receive, send):
+        headers = [(b"content-length", b"4"), (b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ti", "more_body": True})
+        await send({"type": "http.response.body", "body": b"ny"})
+
+    r = await call(GZipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in r.headers
+    assert r.body == b"tiny"
+
+
+async def test_gzip_weakens_strong_etag_and_drops_accept_ranges(call):
+    headers = {"ETag": '"abc"', "Accept-Ranges": "bytes"}
+    app = GZipMiddleware(respond(lambda: PlainTextResponse(TEXT, headers=headers)))
+    r = await call(app, headers={"Accept-Encoding": "gzip"})
+    assert r.headers["etag"] == 'W/"abc"'
+    assert "accept-ranges" not in r.headers
+    r = await call(app, headers={"Accept-Encoding": "identity"})
+    assert r.headers["etag"] == '"abc"'
+
+
+def test_gzip_in_an_app_streaming_decoded_by_the_client():
+    from transom.testing import TestClient
+    from transom.web.application import App
+
+    app = App()
+
+    @app.get("/stream")
+    async def stream(request):
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    app.add_middleware(GZipMiddleware)
+    with TestClient(app) as client:
+        r = client.get("/stream", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.text == "".join(f"chunk {i} " * 50 for i in range(5))

@@ -18,6 +18,9 @@ is an event stream (``text/event-stream``: compression buffers would delay
 events), or is a type that is compressed already (images, audio, video,
 archives). A response that could be compressed gets ``Vary: Accept-Encoding``
 whether or not this client asked, so that caches keep the variants apart.
+A compressed response's strong ``ETag`` becomes weak (the bytes are no longer
+the identity representation's, RFC 9110 §8.8.3) and ``Accept-Ranges`` is
+dropped, since byte offsets into a compressed stream are not offered.
 
 ``GZipMiddleware`` is the same middleware limited to gzip.
 """
@@ -216,6 +219,9 @@ class _Responder:
             return False
         if "content-range" in headers:
             return False
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) < self._mw.minimum_size:
+            return False  # small, even if it comes in several messages
         media = headers.get("content-type", "").partition(";")[0].strip().lower()
         if media == "text/event-stream" or media in _INCOMPRESSIBLE_EXACT:
             return False
@@ -249,6 +255,12 @@ class _Responder:
             return
         self._compressor = self._mw.compressor(self._coding)
         self._headers["content-encoding"] = self._coding
+        # The bytes differ now: a strong ETag would lie (RFC 9110 §8.8.3), and
+        # byte ranges of the identity body no longer apply.
+        etag = self._headers.get("etag")
+        if etag is not None and not etag.startswith("W/"):
+            self._headers["etag"] = f"W/{etag}"
+        self._headers.discard("accept-ranges")
         if streaming:
             self._headers.discard("content-length")
             self._state = "compressing"
