@@ -175,12 +175,15 @@ class Cycle:
         if self.head_written:
             wire = conn.send(Data(body)) if body else b""
             return wire if more else wire + conn.send(EndOfMessage())
-        self.head_written = True
         head = self.head()
         if not more:
-            return conn.send_response(head, body)
-        wire = conn.send(head)
-        return wire + conn.send(Data(body)) if body else wire
+            wire = conn.send_response(head, body)
+        else:
+            wire = conn.send(head)
+            if body:
+                wire += conn.send(Data(body))
+        self.head_written = True  # only now: a refused head still allows a clean 500
+        return wire
 
     def head(self) -> Response:
         """The response head: the app's headers plus Date/Server (and a close

@@ -147,11 +147,16 @@ class HttpProtocol(asyncio.Protocol):
                 self._pause_reading()
         self._process()
 
-    def eof_received(self) -> bool:
-        # A half-close still lets the client read the answer to what it sent.
-        self.conn.receive_data(b"")
-        self._process()
-        return True
+    def eof_received(self) -> bool | None:
+        # Clients close both directions at once in practice (browsers never
+        # half-close), so end of input during an exchange is the client going
+        # away, as nginx and uvicorn treat it: the app sees http.disconnect and
+        # the transport closes once pending writes are out.
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.wake()
+        return None
 
     def pause_writing(self) -> None:
         self.write_paused = True
