@@ -269,13 +269,12 @@ class _MultipartReader:
         self.buffer = bytearray()
 
     def _parser_limits(self) -> MultipartLimits:
-        part_size = self.max_file_size if self.max_file_size is not None else 2**62
         return MultipartLimits(
             max_parts=self.max_fields + self.max_files,
             max_header_bytes=self.limits.max_part_header_size,
-            max_part_size=max(part_size, self.max_field_size),
+            max_part_size=self.max_file_size,
             max_field_size=self.max_field_size,
-            max_total=2**62,  # the request body limit bounds the total
+            max_total=None,  # the request body limit bounds the total
         )
 
     async def read(self, request: Request, boundary: str) -> FormData:

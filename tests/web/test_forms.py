@@ -1,0 +1,235 @@
+"""Forms: urlencoded and multipart bodies, UploadFile, limits, bad input."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from transom.exceptions import ConfigurationError
+from transom.http.multipart import MultipartEncoder
+from transom.testing import TestClient
+from transom.web.application import App
+from transom.web.forms import SPOOL_MAX_SIZE, FormLimits, UploadFile, safe_filename
+from transom.web.requests import Request
+
+uploads: list[UploadFile] = []
+
+
+def form_app(**options: Any) -> App:
+    app = App(**options)
+
+    @app.post("/form")
+    async def form(request: Request) -> dict[str, Any]:
+        data = await request.form()
+        out: dict[str, Any] = {}
+        for key, value in data.multi_items():
+            if isinstance(value, UploadFile):
+                uploads.append(value)
+                content = await value.read()
+                out[key] = {
+                    "filename": value.filename,
+                    "type": value.content_type,
+                    "size": value.size,
+                    "read": len(content),
+                    "head": content[:5].decode("latin-1"),
+                    "on_disk": not value._in_memory,
+                }
+            else:
+                out.setdefault(key, []).append(value)
+        return out
+
+    @app.post("/few")
+    async def few(request: Request) -> dict[str, int]:
+        data = await request.form(max_fields=2, max_files=1, max_part_size=10)
+        return {"count": len(data.multi_items())}
+
+    @app.post("/save", max_body_size=8 * 1024 * 1024)
+    async def save(request: Request) -> dict[str, str]:
+        data = await request.form()
+        upload = data["file"]
+        assert isinstance(upload, UploadFile)
+        target = await upload.save(request.query_params["dir"])
+        return {"saved": str(target)}
+
+    return app
+
+
+def multipart(
+    fields: list[tuple[str, str]], files: list[tuple[str, Any]]
+) -> tuple[bytes, dict[str, str]]:
+    encoder = MultipartEncoder(fields, files)
+    return b"".join(encoder), {"content-type": encoder.content_type}
+
+
+def test_form_urlencoded() -> None:
+    response = TestClient(form_app()).post("/form", data={"a": ["1", "2"], "b": "x y"})
+    assert response.json() == {"a": ["1", "2"], "b": ["x y"]}
+
+
+def test_form_multipart_fields_and_file() -> None:
+    body, headers = multipart(
+        [("title", "héllo")], [("photo", ("cat.png", b"\x89PNG" + b"x" * 100, "image/png"))]
+    )
+    response = TestClient(form_app()).post("/form", content=body, headers=headers)
+    assert response.json() == {
+        "title": ["héllo"],
+        "photo": {
+            "filename": "cat.png",
+            "type": "image/png",
+            "size": 104,
+            "read": 104,
+            "head": "\x89PNGx",
+            "on_disk": False,
+        },
+    }
+
+
+def test_form_large_file_spools_to_disk_and_is_closed_after_response() -> None:
+    uploads.clear()
+    size = SPOOL_MAX_SIZE + 300_000
+    body, headers = multipart([], [("big", ("big.bin", os.urandom(size)))])
+    client = TestClient(form_app(max_body_size=4 * 1024 * 1024))
+    data = client.post("/form", content=body, headers=headers).json()
+    assert data["big"]["size"] == size and data["big"]["read"] == size
+    assert data["big"]["on_disk"] is True
+    assert uploads[-1].file.closed
+
+
+def test_form_save_into_directory_uses_safe_name(tmp_path: Path) -> None:
+    body, headers = multipart([], [("file", ("../../etc/passwd", b"root:x"))])
+    response = TestClient(form_app()).post(
+        "/save", params={"dir": str(tmp_path)}, content=body, headers=headers
+    )
+    saved = Path(response.json()["saved"])
+    assert saved == tmp_path / "passwd"
+    assert saved.read_bytes() == b"root:x"
+
+
+def test_form_save_to_explicit_path(tmp_path: Path) -> None:
+    upload = UploadFile(filename="a.txt")
+
+    async def scenario() -> Path:
+        await upload.write(b"content")
+        try:
+            return await upload.save(tmp_path / "chosen.txt")
+        finally:
+            await upload.close()
+
+    import asyncio
+
+    assert asyncio.run(scenario()).read_bytes() == b"content"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\report.pdf", "report.pdf"),
+        ("..", "upload"),
+        ("", "upload"),
+        (None, "upload"),
+        ("a\x00b<c>.txt", "a_b_c_.txt"),
+        ("résumé.pdf", "résumé.pdf"),
+        (".hidden", "hidden"),
+    ],
+    ids=["traversal", "windows", "dotdot", "empty", "none", "controls", "unicode", "dotfile"],
+)
+def test_safe_filename(name: str | None, safe: str) -> None:
+    assert safe_filename(name) == safe
+
+
+def test_form_wrong_content_type_is_415() -> None:
+    response = TestClient(form_app()).post("/form", json={"a": 1})
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.text
+
+
+def test_form_multipart_without_boundary_is_400() -> None:
+    response = TestClient(form_app()).post(
+        "/form", content=b"x", headers={"content-type": "multipart/form-data"}
+    )
+    assert response.status_code == 400
+    assert "boundary" in response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated',
+        b"garbage without any delimiter",
+        b"--B\r\nno-colon-header\r\n\r\nx\r\n--B--\r\n",
+    ],
+    ids=["unterminated", "no-delimiter", "bad-header"],
+)
+def test_form_malformed_multipart_is_400(body: bytes) -> None:
+    response = TestClient(form_app()).post(
+        "/form", content=body, headers={"content-type": "multipart/form-data; boundary=B"}
+    )
+    assert response.status_code == 400
+    assert "invalid multipart body" in response.text
+
+
+def test_form_too_many_fields_is_413() -> None:
+    body, headers = multipart([("a", "1"), ("b", "2"), ("c", "3")], [])
+    response = TestClient(form_app()).post("/few", content=body, headers=headers)
+    assert response.status_code == 413
+    assert "more than 2 fields" in response.text
+
+
+def test_form_too_many_files_is_413() -> None:
+    body, headers = multipart([], [("f", ("a.txt", b"1")), ("g", ("b.txt", b"2"))])
+    response = TestClient(form_app()).post("/few", content=body, headers=headers)
+    assert response.status_code == 413
+    assert "more than 1 files" in response.text
+
+
+def test_form_file_too_large_is_413() -> None:
+    body, headers = multipart([], [("f", ("a.txt", b"x" * 11))])
+    response = TestClient(form_app()).post("/few", content=body, headers=headers)
+    assert response.status_code == 413
+
+
+def test_form_field_too_large_is_413() -> None:
+    body, headers = multipart([("a", "x" * 11)], [])
+    response = TestClient(form_app()).post("/few", content=body, headers=headers)
+    assert response.status_code == 413
+
+
+def test_form_urlencoded_too_many_fields_is_413() -> None:
+    response = TestClient(form_app()).post("/few", data={"a": "1", "b": "2", "c": "3"})
+    assert response.status_code == 413
+
+
+def test_form_body_over_app_limit_is_413() -> None:
+    body, headers = multipart([], [("f", ("a.bin", b"x" * 5000))])
+    response = TestClient(form_app(max_body_size=1000)).post("/form", content=body, headers=headers)
+    assert response.status_code == 413
+
+
+def test_form_app_limits_apply() -> None:
+    body, headers = multipart([], [("f", ("a.txt", b"1")), ("g", ("b.txt", b"2"))])
+    client = TestClient(form_app(form_limits=FormLimits(max_files=1)))
+    assert client.post("/form", content=body, headers=headers).status_code == 413
+
+
+def test_form_non_utf8_field_is_400() -> None:
+    body = b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n\xff\xfe\r\n--B--\r\n'
+    response = TestClient(form_app()).post(
+        "/form", content=body, headers={"content-type": "multipart/form-data; boundary=B"}
+    )
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.text
+
+
+def test_form_limits_validate() -> None:
+    with pytest.raises(ConfigurationError, match="max_files"):
+        FormLimits(max_files=-1)
+
+
+def test_form_app_limits_wrong_type_is_clear() -> None:
+    client = TestClient(form_app(form_limits={"max_files": 1}))
+    with pytest.raises(ConfigurationError, match="FormLimits"):
+        client.post("/form", data={"a": "1"})
