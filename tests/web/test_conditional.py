@@ -4,13 +4,16 @@ import pytest
 
 from transom.http.dates import format_http_date
 from transom.http.headers import Headers
+from transom.web.background import BackgroundTask
 from transom.web.conditional import (
     body_etag,
+    conditional_response,
     evaluate_preconditions,
     if_range_matches,
     not_modified_headers,
     parse_etags,
 )
+from transom.web.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 ETAG = '"v2"'
 MTIME = 1_700_000_000.0
@@ -130,3 +133,60 @@ def test_conditional_not_modified_headers_keep_validators_only():
 def test_conditional_body_etag_is_strong_and_stable():
     assert body_etag(b"hello") == body_etag(b"hello") != body_etag(b"hello!")
     assert body_etag(b"").startswith('"')
+
+
+def scope_with(method="GET", **headers):
+    raw = [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+    return {"type": "http", "method": method, "headers": raw}
+
+
+def test_conditional_response_adds_body_etag():
+    response = conditional_response(scope_with(), JSONResponse({"a": 1}))
+    assert response.status_code == 200
+    assert response.headers["etag"] == body_etag(b'{"a":1}')
+
+
+def test_conditional_response_304_keeps_validators_and_background():
+    task = BackgroundTask(print)
+    original = JSONResponse({"a": 1}, headers={"Cache-Control": "max-age=5"}, background=task)
+    tag = body_etag(original.body)
+    response = conditional_response(scope_with(if_none_match=tag), original)
+    assert response.status_code == 304
+    assert response.body == b""
+    assert response.headers == {"etag": tag, "cache-control": "max-age=5"}
+    assert response.background is task
+
+
+def test_conditional_response_412_for_failed_if_match():
+    response = conditional_response(scope_with("GET", if_match='"nope"'), PlainTextResponse("x"))
+    assert response.status_code == 412
+
+
+def test_conditional_response_uses_existing_etag():
+    original = PlainTextResponse("x", headers={"ETag": 'W/"v7"'})
+    assert conditional_response(scope_with(if_none_match='"v7"'), original).status_code == 304
+
+
+def test_conditional_response_leaves_streams_and_errors_alone():
+    stream = StreamingResponse(iter([b"a"]))
+    assert conditional_response(scope_with(if_none_match="*"), stream) is stream
+    missing = PlainTextResponse("no", status_code=404)
+    assert conditional_response(scope_with(if_none_match="*"), missing) is missing
+
+
+def test_conditional_response_in_an_app():
+    from transom.testing import TestClient
+    from transom.web.application import App
+
+    app = App()
+
+    @app.get("/note")
+    async def note(request):
+        return conditional_response(request, JSONResponse({"title": "hi"}))
+
+    with TestClient(app) as client:
+        first = client.get("/note")
+        again = client.get("/note", headers={"If-None-Match": first.headers["etag"]})
+        head = client.head("/note", headers={"If-None-Match": first.headers["etag"]})
+    assert (first.status_code, again.status_code, head.status_code) == (200, 304, 304)
+    assert again.content == b""

@@ -24,7 +24,11 @@ field when the resource has no modification date.
 ``if_range_matches`` decides whether a ``Range`` request may be honoured
 (§13.1.5): only an exact strong ETag or exact ``Last-Modified`` date will do.
 
-Dynamic responses get validators from ``ConditionalGetMiddleware``: for a
+Dynamic responses get validators from ``conditional_response(request,
+response)`` in a handler, or from ``ConditionalGetMiddleware`` for a whole
+app. The helper hashes the body of a fully built response into a strong
+ETag (unless it has one) and returns a 304 (or 412) in its place when the
+request's preconditions say so. The middleware does the same: for a
 GET whose 200 response has no ``ETag`` and arrives in a single body message,
 it computes a strong ETag from a hash of the body, and it answers 304 when the
 request's ``If-None-Match`` (or ``If-Modified-Since``, against the response's
@@ -36,14 +40,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from transom._types import ASGIApp, Message, Receive, Scope, Send
 from transom.http.dates import parse_http_date
 from transom.http.headers import Headers
+from transom.web.responses import Response
 
 __all__ = [
     "ConditionalGetMiddleware",
     "body_etag",
+    "conditional_response",
     "evaluate_preconditions",
     "if_range_matches",
     "not_modified_headers",
@@ -175,6 +182,44 @@ def body_etag(body: bytes) -> str:
     34
     """
     return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
+def conditional_response(request: Any, response: Response) -> Response:
+    """``response`` with an ETag, or the 304/412 the request's preconditions call for.
+
+    ``request`` is a ``Request`` or an ASGI scope. A response without an
+    ``ETag`` gets a hash of its body as one; a streamed or file response
+    (whose body is not in memory) without one is returned unchanged, and
+    only 200 responses take part. The 304 keeps the headers RFC 9110
+    §15.4.5 lists, and the response's background task still runs.
+
+    >>> @app.get("/notes/{note_id:int}")
+    ... async def note(request, note_id):
+    ...     return conditional_response(request, JSONResponse(await load(note_id)))
+    """
+    if response.status_code != 200:
+        return response
+    headers = response.headers
+    etag = headers.get("etag")
+    if etag is None:
+        kind = type(response)
+        if kind.__call__ is not Response.__call__ or kind.send_body is not Response.send_body:
+            return response  # the body is produced while sending: nothing to hash
+        etag = body_etag(response.body)
+        headers["etag"] = etag
+    scope: Scope = request.scope if hasattr(request, "scope") else request
+    status = evaluate_preconditions(
+        scope["method"],
+        Headers(raw=list(scope["headers"])),
+        etag=etag,
+        last_modified=_date(headers.get("last-modified")),
+    )
+    if status is None:
+        return response
+    answer = Response(None, status_code=status, background=response.background)
+    if status == 304:
+        answer.raw_headers = not_modified_headers(response.raw_headers)
+    return answer
 
 
 class ConditionalGetMiddleware:
