@@ -1,8 +1,22 @@
-"""The Transom web framework: an ASGI app, routing, requests and responses."""
+"""The Transom web framework: an ASGI app, routing, requests, responses and forms.
+
+>>> from transom.web import App, Request
+>>> app = App()
+>>> @app.get("/hello/{name}")
+... async def hello(request: Request, name: str):
+...     return {"hello": name}
+
+Middleware classes live in ``transom.web.middleware``.
+"""
 
 from __future__ import annotations
 
+from transom.exceptions import HTTPError
+from transom.web.application import App, Middleware
 from transom.web.background import BackgroundTask, BackgroundTasks
+from transom.web.files import FileResponse
+from transom.web.forms import FormData, FormLimits, UploadFile, safe_filename
+from transom.web.requests import Request, State
 from transom.web.responses import (
     HTMLResponse,
     JSONResponse,
@@ -11,14 +25,34 @@ from transom.web.responses import (
     Response,
     StreamingResponse,
 )
+from transom.web.routing import Converter, Mount, Route, Router
+from transom.web.sse import EventSourceResponse, ServerSentEvent
+from transom.web.staticfiles import StaticFiles
 
 __all__ = [
+    "App",
     "BackgroundTask",
     "BackgroundTasks",
+    "Converter",
+    "EventSourceResponse",
+    "FileResponse",
+    "FormData",
+    "FormLimits",
     "HTMLResponse",
+    "HTTPError",
     "JSONResponse",
+    "Middleware",
+    "Mount",
     "PlainTextResponse",
     "RedirectResponse",
+    "Request",
     "Response",
+    "Route",
+    "Router",
+    "ServerSentEvent",
+    "State",
+    "StaticFiles",
     "StreamingResponse",
+    "UploadFile",
+    "safe_filename",
 ]
