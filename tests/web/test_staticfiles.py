@@ -379,3 +379,14 @@ def test_staticfiles_mounted_in_an_app(root):
         assert client.get("/static/../secret.txt").status_code == 404
         r = client.get("/static/app.js", headers={"Accept-Encoding": "br"})
         assert (r.headers["content-encoding"], r.text) == ("br", "from the br file")
+
+
+async def test_staticfiles_file_deleted_after_stat_is_404(root, monkeypatch):
+    import transom.web.files as files_module
+
+    def vanished(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(files_module, "open", vanished, raising=False)
+    status, body = await call_scope(StaticFiles(root), "/hello.txt")
+    assert (status, body) == (404, b"Not Found")

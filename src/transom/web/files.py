@@ -192,11 +192,24 @@ class FileResponse(Response):
                 ) from None
             self._set_stat(st)
         status, headers, body = self._plan(scope)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        start = {"type": "http.response.start", "status": status, "headers": headers}
         if body is None or scope.get("method") == "HEAD":
+            await send(start)
             await send({"type": "http.response.body", "body": b""})
+        elif self._whole(body) and "http.response.pathsend" in scope.get("extensions", {}):
+            await send(start)
+            await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
         else:
-            await self._send_file(scope, send, body)
+            # Opened before the head goes out, so a vanished file is still an
+            # error the caller can turn into a 404.
+            file = await self._open()
+            try:
+                await send(start)
+                await self._send_parts(file, send, body)
+            except OSError:
+                pass  # ASGI 2.4: send() raises OSError once the client has gone
+            finally:
+                await run_sync(file.close)
         if self.background is not None:
             await self.background()
 
@@ -252,30 +265,25 @@ class FileResponse(Response):
         body = [*multipart.parts(), (multipart.trailer, 0, -1)]
         return 206, headers.raw, body
 
-    async def _send_file(self, scope: Scope, send: Send, body: _Body) -> None:
+    def _whole(self, body: _Body) -> bool:
         assert self.stat_result is not None
-        size = self.stat_result.st_size
-        whole = len(body) == 1 and body[0][1:] == (0, size - 1) and not body[0][0]
-        if whole and "http.response.pathsend" in scope.get("extensions", {}):
-            path = os.path.abspath(self.path)
-            await send({"type": "http.response.pathsend", "path": path})
-            return
+        return body == [(b"", 0, self.stat_result.st_size - 1)]
+
+    async def _open(self) -> IO[bytes]:
         try:
             file: IO[bytes] = await run_sync(open, self.path, "rb")
         except OSError as exc:
             raise FileResponseError(
                 f"FileResponse: {self.path!r} vanished before it was sent ({exc.strerror})"
             ) from None
-        try:
-            for head, start, end in body:
-                if head:
-                    await send({"type": "http.response.body", "body": head, "more_body": True})
-                await self._send_range(file, send, start, end)
-            await send({"type": "http.response.body", "body": b""})
-        except OSError:
-            return  # ASGI 2.4: send() raises OSError once the client has gone
-        finally:
-            await run_sync(file.close)
+        return file
+
+    async def _send_parts(self, file: IO[bytes], send: Send, body: _Body) -> None:
+        for head, start, end in body:
+            if head:
+                await send({"type": "http.response.body", "body": head, "more_body": True})
+            await self._send_range(file, send, start, end)
+        await send({"type": "http.response.body", "body": b""})
 
     async def _send_range(self, file: IO[bytes], send: Send, start: int, end: int) -> None:
         remaining = end - start + 1

@@ -38,8 +38,8 @@ import re
 import stat
 from urllib.parse import quote
 
-from transom._types import Receive, Scope, Send
-from transom.exceptions import ConfigurationError
+from transom._types import Message, Receive, Scope, Send
+from transom.exceptions import ConfigurationError, FileResponseError
 from transom.http.headers import Headers
 from transom.web.concurrency import run_sync
 from transom.web.files import FileResponse, guess_media_type
@@ -94,7 +94,20 @@ class StaticFiles:
             await send({"type": "websocket.close", "code": 1008})
             return
         response = await self.get_response(scope)
-        await response(scope, receive, send)
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await response(scope, receive, send_tracked)
+        except FileResponseError:
+            if started:
+                raise
+            # Deleted between the stat and the open: as missing as it gets.
+            await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
 
     async def get_response(self, scope: Scope) -> Response:
         """The response for this request: a file, a redirect, a 404 or a 405."""
