@@ -8,6 +8,7 @@ Every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 from dataclasses import dataclass, field
@@ -115,10 +116,8 @@ class RawClient:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, TimeoutError, ssl.SSLError):
             await asyncio.wait_for(self.writer.wait_closed(), WAIT)
-        except (ConnectionError, TimeoutError, ssl.SSLError):
-            pass
 
 
 def get(path: str = "/", *extra: str, version: str = "1.1", method: str = "GET") -> bytes:

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from .rawhttp import RawClient, get, hello_app, scope_app
 from transom._types import Receive, Scope, Send
+
+from .rawhttp import RawClient, get, hello_app, scope_app
 
 
 async def test_protocol_scope_is_complete(serve: Any, client_factory: Any) -> None:

@@ -190,6 +190,10 @@ class HttpProtocol(asyncio.Protocol):
                         self._start_app(pending)
                     break
                 elif event is PAUSED:
+                    # The app is busy; what else came is pipelined: bound it.
+                    self._pipelined = len(conn.trailing_data[0])
+                    if self._pipelined > self.state.read_high_water:
+                        self._pause_reading()
                     break
                 elif kind is ConnectionClosed:
                     self._close()
