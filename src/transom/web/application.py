@@ -134,6 +134,7 @@ class App(Router):
         for key, handler in (exception_handlers or {}).items():
             self.exception_handlers.add(key, handler)
         self._entry: Callable[[Scope, Receive, Send], Any] = self._first_call
+        self._direct = False  # no user middleware: HTTP goes straight to _http
 
     # -- configuration -------------------------------------------------------
 
@@ -186,7 +187,10 @@ class App(Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        await self._entry(scope, receive, send)
+        if self._direct and scope["type"] == "http":
+            await self._http(scope, receive, send, True)
+        else:
+            await self._entry(scope, receive, send)
 
     async def _first_call(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._entry = self._build_stack()
@@ -194,6 +198,7 @@ class App(Router):
 
     def _build_stack(self) -> Callable[[Scope, Receive, Send], Any]:
         if not self.user_middleware:
+            self._direct = True
             return self._outermost
         app: ASGIApp = self._inner
         for middleware in reversed(self.user_middleware):
@@ -202,17 +207,17 @@ class App(Router):
 
     async def _outermost(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send, outermost=True)
+            await self._http(scope, receive, send, True)
         else:
             await self._other(scope, receive, send)
 
     async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send, outermost=False)
+            await self._http(scope, receive, send, False)
         else:
             await self._other(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send, *, outermost: bool) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send, outermost: bool) -> None:
         request = None
         unhandled: Exception | None = None
         try:

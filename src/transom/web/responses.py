@@ -112,6 +112,13 @@ class Response:
         )
 
     def _init_headers(self, headers: Mapping[str, str] | None) -> None:
+        if not headers and self.status_code == 200 and self.media_type is not None:
+            # The common case, without a scan for headers the caller set.
+            self.raw_headers = [
+                (b"content-length", str(len(self.body)).encode("latin-1")),
+                (b"content-type", _content_type(self.media_type, self.charset)),
+            ]
+            return
         raw = Headers(headers).raw if headers else []
         has_length = has_type = False
         if headers:
@@ -217,6 +224,30 @@ class HTMLResponse(Response):
 
 
 _json_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+# The C encoder the line above would build on every call, built once (CPython).
+# No circular-reference markers: a cycle ends in RecursionError, reported below.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_c_encode = (
+    _c_make_encoder(
+        None,
+        _json_encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        False,
+    )
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def _encode_json(content: Any) -> str:
+    if _c_encode is None or isinstance(content, str):  # a bare string: the stdlib way
+        return _json_encoder.encode(content)
+    return "".join(_c_encode(content, 0))
 
 
 class JSONResponse(Response):
@@ -230,7 +261,9 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         try:
-            return _json_encoder.encode(content).encode("utf-8")
+            return _encode_json(content).encode("utf-8")
+        except RecursionError:
+            raise ValueError("cannot send as JSON: the value contains itself") from None
         except ValueError as exc:
             raise ValueError(
                 f"JSON has no NaN or Infinity ({exc}); send null or a string instead"
