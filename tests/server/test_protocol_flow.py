@@ -106,7 +106,7 @@ async def test_flow_streaming_send_waits_while_writing_paused() -> None:
             sent.append(i)
         await send({"type": "http.response.body", "body": b""})
 
-    protocol, transport = connect(app)
+    protocol, _transport = connect(app)
     protocol.pause_writing()
     protocol.data_received(get("/"))
     for _ in range(5):
@@ -132,7 +132,7 @@ async def test_flow_disconnect_releases_paused_writer() -> None:
         except OSError:
             outcome.append("raised")
 
-    protocol, transport = connect(app)
+    protocol, _transport = connect(app)
     protocol.pause_writing()
     protocol.data_received(get("/"))
     await asyncio.sleep(0)

@@ -65,6 +65,16 @@ class Server:
         """The TCP port listened on (useful with ``port=0``)."""
         return int(self.sockets[0].getsockname()[1])
 
+    @property
+    def address(self) -> str:
+        """Where the server listens, as a URL (``http://127.0.0.1:8000``)."""
+        if self.config.uds or not self.sockets:
+            return self.config.bind_description
+        scheme = "https" if self.config.is_ssl else "http"
+        host = self.sockets[0].getsockname()[0]
+        host = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{host}:{self.port}"
+
     def request_shutdown(self) -> None:
         """Begin graceful shutdown; asking twice drops in-flight work at once."""
         if self._exit is None:
@@ -102,7 +112,7 @@ class Server:
             if handle_signals:
                 self._install_signal_handlers(loop)
             self._tick()
-            logger.info("serving on %s (pid %d)", config.bind_description, os.getpid())
+            logger.info("serving on %s (pid %d)", self.address, os.getpid())
             self.started.set()
             await self._exit.wait()
             await self._shutdown(state)

@@ -1,0 +1,84 @@
+"""``transom run`` as a user runs it: error exits and shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+from .processes import SLOW_APP, ServerProcess, run_to_exit
+from .rawhttp import RawClient, get
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    (tmp_path / "slowapp.py").write_text(SLOW_APP)
+    (tmp_path / "broken.py").write_text("x = 1 / 0\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        pytest.param("nosuchmodule:app", "no module named 'nosuchmodule'", id="no-module"),
+        pytest.param("slowapp:missing", "has no attribute 'missing'", id="no-attribute"),
+        pytest.param("broken:app", "ZeroDivisionError", id="module-raises"),
+        pytest.param("slowapp", "module:attribute", id="no-colon"),
+    ],
+)
+async def test_cli_bad_app_exits_2_with_one_line(app_dir: Path, target: str, message: str) -> None:
+    code, err = await run_to_exit(app_dir, target, "--port", "0")
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+async def test_cli_port_in_use_exits_2(app_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = await run_to_exit(app_dir, "slowapp:app", "--port", str(port))
+    assert code == 2
+    assert "cannot listen" in err
+    assert "Traceback" not in err
+
+
+async def test_cli_bad_option_value_exits_2(app_dir: Path) -> None:
+    code, err = await run_to_exit(app_dir, "slowapp:app", "--workers", "0")
+    assert code == 2
+    assert "workers must be at least 1" in err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+async def test_cli_signal_lets_in_flight_requests_finish(app_dir: Path, signum: int) -> None:
+    server = await ServerProcess.start(app_dir, "slowapp:app", "--port", "0", "--no-access-log")
+    clients = [await RawClient.connect(server.port) for _ in range(5)]
+    try:
+        for client in clients:
+            client.send(get("/?0.5"))
+        await asyncio.sleep(0.2)
+        server.signal(signum)
+        responses = await asyncio.gather(*(client.response() for client in clients))
+        assert [r.status for r in responses] == [200] * 5
+        assert await server.wait() == 0
+    finally:
+        for client in clients:
+            await client.close()
+        await server.stop()
+
+
+async def test_cli_serves_with_access_log(app_dir: Path) -> None:
+    server = await ServerProcess.start(app_dir, "slowapp:app", "--port", "0")
+    client = await RawClient.connect(server.port)
+    try:
+        assert (await client.request(get("/"))).status == 200
+        server.signal()
+        assert await server.wait() == 0
+    finally:
+        await client.close()
+        await server.stop()
