@@ -9,6 +9,7 @@ one ``call_later`` armed only when a read has to wait.
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import ssl
 from collections import deque
@@ -29,11 +30,6 @@ __all__ = ["AsyncioBackend", "AsyncioStream"]
 _HIGH_WATER = 256 * 1024  # received bytes buffered before we stop reading the socket
 
 
-def _expire(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
-
-
 class AsyncioStream(asyncio.Protocol):
     """One TCP (or TLS) connection, read and written by coroutines."""
 
@@ -47,6 +43,8 @@ class AsyncioStream(asyncio.Protocol):
         self._reader: asyncio.Future[bytes] | None = None
         self._drain: asyncio.Future[None] | None = None
         self._paused = False
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
 
     # --- protocol callbacks ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -110,15 +108,31 @@ class AsyncioStream(asyncio.Protocol):
             return b""
         fut: asyncio.Future[bytes] = self._loop.create_future()
         self._reader = fut
-        timer = self._loop.call_later(timeout, _expire, fut) if timeout is not None else None
+        if timeout is None:
+            self._deadline = math.inf
+        else:
+            # A lazy timer: reads only move the deadline; the one timer per
+            # connection re-arms itself when it fires early. A timer per read
+            # would cost a heap push and a cancelled entry every time.
+            self._deadline = self._loop.time() + timeout
+            if self._timer is None:
+                self._timer = self._loop.call_at(self._deadline, self._check_deadline)
         try:
             return await fut
         except TimeoutError:
             raise ReadTimeout(f"no data from the server for {timeout} s") from None
         finally:
             self._reader = None
-            if timer is not None:
-                timer.cancel()
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        reader = self._reader
+        if reader is None or reader.done():
+            return  # nobody is waiting: the next read arms a new timer
+        if self._loop.time() >= self._deadline:
+            reader.set_exception(TimeoutError())
+        elif self._deadline != math.inf:
+            self._timer = self._loop.call_at(self._deadline, self._check_deadline)
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         transport = self._transport
@@ -159,11 +173,17 @@ class AsyncioStream(asyncio.Protocol):
         return stream
 
     def is_stale(self) -> bool:
-        return self._eof or bool(self._chunks) or self._transport is None or (
-            self._transport.is_closing()
+        return (
+            self._eof
+            or bool(self._chunks)
+            or self._transport is None
+            or (self._transport.is_closing())
         )
 
     def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._transport is not None:
             self._transport.close()
 
@@ -257,7 +277,9 @@ class AsyncioBackend:
                 timeout,
             )
         except TimeoutError:
-            raise ConnectTimeout(f"connecting to {host}:{port} took longer than {timeout} s") from None
+            raise ConnectTimeout(
+                f"connecting to {host}:{port} took longer than {timeout} s"
+            ) from None
         except (OSError, ssl.SSLError) as exc:
             raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
         return stream

@@ -188,8 +188,12 @@ class ASGITransport(BaseTransport):
         await exchange.close(self.raise_app_exceptions)
         if item[0] == _END:
             raise TransportError("the ASGI app returned without sending a response")
-        return Response(500, headers={"content-type": "text/plain"}, content=b"Internal Server Error",
-                        request=request)
+        return Response(
+            500,
+            headers={"content-type": "text/plain"},
+            content=b"Internal Server Error",
+            request=request,
+        )
 
     async def open(self) -> None:
         if self.lifespan and self._lifespan is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import select
 import socket
 import ssl
@@ -89,10 +90,8 @@ class SocketStream:
         return bool(readable)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._sock.close()
-        except OSError:
-            pass
 
 
 class _EventWaiter:
@@ -155,10 +154,8 @@ class _PortalTask:
         return self._future.done()
 
     async def join(self) -> None:
-        try:
+        with contextlib.suppress(concurrent.futures.CancelledError):
             self._future.result()
-        except concurrent.futures.CancelledError:
-            pass
 
 
 class _ThreadChannel:
@@ -234,7 +231,9 @@ class BlockingBackend:
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
         except TimeoutError:
-            raise ConnectTimeout(f"connecting to {host}:{port} took longer than {timeout} s") from None
+            raise ConnectTimeout(
+                f"connecting to {host}:{port} took longer than {timeout} s"
+            ) from None
         except OSError as exc:
             raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

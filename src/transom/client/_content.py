@@ -28,10 +28,11 @@ class BodyStream:
     ``rewind()`` restarts it for a redirect or an auth retry, when it can.
     """
 
-    __slots__ = ("_consumed", "_source", "_start", "length")
+    __slots__ = ("_consumed", "_reiterable", "_source", "_start", "length")
 
-    def __init__(self, source: Any, length: int | None = None) -> None:
+    def __init__(self, source: Any, length: int | None = None, *, reiterable: bool = False) -> None:
         self._source = source
+        self._reiterable = reiterable or isinstance(source, list | tuple)
         self._consumed = False
         self._start: int | None = None
         self.length = length
@@ -43,8 +44,8 @@ class BodyStream:
     @property
     def rewindable(self) -> bool:
         source = self._source
-        return self._start is not None or isinstance(source, list | tuple) or hasattr(
-            source, "rewind"
+        return (
+            self._start is not None or isinstance(source, list | tuple) or hasattr(source, "rewind")
         )
 
     def rewind(self) -> bool:
@@ -53,9 +54,7 @@ class BodyStream:
             return True
         if self._start is not None:
             self._source.seek(self._start)
-        elif hasattr(self._source, "rewind"):
-            self._source.rewind()
-        elif not isinstance(self._source, list | tuple):
+        elif not self._reiterable:
             return False
         self._consumed = False
         return True
@@ -114,7 +113,8 @@ def encode_body(
     if files:
         from transom.client._multipart import encode_multipart
 
-        return encode_multipart(data, files)
+        body, content_type = encode_multipart(data, files)
+        return body, content_type
     if json is not None:
         text = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         return text.encode(), "application/json"

@@ -37,7 +37,7 @@ from transom.client._content import BodyStream, encode_body
 from transom.client._drive import run_sync
 from transom.client._redirects import COOKIE_EXTENSION, redirect_request
 from transom.client.auth import Auth, build_auth
-from transom.client.config import DEFAULT_LIMITS, Limits, Timeout, TimeoutTypes
+from transom.client.config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout, TimeoutTypes
 from transom.client.cookiejar import CookieJar
 from transom.client.decoders import ACCEPT_ENCODING
 from transom.client.models import Request, Response, host_header
@@ -58,6 +58,7 @@ class _Unset:
 USE_CLIENT_DEFAULT: Any = _Unset()
 TIMEOUT_EXTENSION = "timeout"
 _USER_AGENT = f"transom/{__version__}"
+_URL_CACHE_SIZE = 512
 
 
 class _BaseClient:
@@ -72,7 +73,7 @@ class _BaseClient:
         headers: Any = None,
         cookies: Any = None,
         auth: Any = None,
-        timeout: TimeoutTypes = Timeout(),
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         follow_redirects: bool = True,
         max_redirects: int = 20,
         verify: Any = True,
@@ -87,6 +88,7 @@ class _BaseClient:
     ) -> None:
         self._backend = backend
         self.base_url = _base_url(base_url)
+        self._url_cache: dict[str, URL] = {}
         self.params = QueryParams(params) if params else None
         self.headers = Headers(
             {"user-agent": _USER_AGENT, "accept": "*/*", "accept-encoding": ACCEPT_ENCODING}
@@ -117,15 +119,21 @@ class _BaseClient:
 
     # --- building ---------------------------------------------------------------------
     def _merge_url(self, url: URL | str) -> URL:
-        if self.base_url is None:
-            return url if isinstance(url, URL) else URL(url)
-        if isinstance(url, URL) and url.is_absolute:
+        if isinstance(url, URL) and (url.is_absolute or self.base_url is None):
             return url
         text = str(url)
-        if "://" in text[:12]:
-            return URL(text)
-        # base_url is a prefix: "/users" under "https://h/api/" is "https://h/api/users".
-        return self.base_url.join(text.lstrip("/"))
+        cached = self._url_cache.get(text)
+        if cached is not None:
+            return cached
+        if self.base_url is None or "://" in text[:12]:
+            merged = URL(text)
+        else:
+            # base_url is a prefix: "/users" under "https://h/api/" is "https://h/api/users".
+            merged = self.base_url.join(text.lstrip("/"))
+        if len(self._url_cache) >= _URL_CACHE_SIZE:
+            self._url_cache.clear()
+        self._url_cache[text] = merged  # URLs are immutable: parse a repeated one once
+        return merged
 
     def build_request(
         self,
@@ -146,8 +154,10 @@ class _BaseClient:
         target = self._merge_url(url)
         if self.params or params:
             target = _with_params(target, self.params, params)
-        request_headers = self.headers.copy()
-        request_headers["host"] = host_header(target)
+        # Host first (RFC 9112 §3.2 asks for it early), then the client's defaults.
+        request_headers = Headers(
+            raw=[(b"host", host_header(target).encode("ascii")), *self.headers.raw]
+        )
         if headers:
             request_headers.update(headers)
         body, content_type = encode_body(content=content, data=data, files=files, json=json)
@@ -161,7 +171,7 @@ class _BaseClient:
             request_headers["cookie"] = _join_cookies(request_headers.get("cookie"), caller)
         if "cookie" in request_headers:
             ext[COOKIE_EXTENSION] = request_headers["cookie"]
-        ext[TIMEOUT_EXTENSION] = self.timeout if timeout is USE_CLIENT_DEFAULT else Timeout(timeout)
+        ext[TIMEOUT_EXTENSION] = self.timeout if isinstance(timeout, _Unset) else Timeout(timeout)
         return Request(method, target, headers=request_headers, content=body, extensions=ext)
 
     # --- sending ----------------------------------------------------------------------
@@ -180,7 +190,9 @@ class _BaseClient:
 
             raise TransportError("this client is closed; make a new one")
         request = self.build_request(method, url, **kwargs)
-        return await self._send(request, stream=stream, auth=auth, follow_redirects=follow_redirects)
+        return await self._send(
+            request, stream=stream, auth=auth, follow_redirects=follow_redirects
+        )
 
     async def _send(
         self,
@@ -191,7 +203,9 @@ class _BaseClient:
         follow_redirects: bool | _Unset = USE_CLIENT_DEFAULT,
     ) -> Response:
         flow_auth = self.auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
-        follow = self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+        follow = (
+            self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+        )
         history: list[Response] = []
         while True:
             response = await self._send_with_auth(request, flow_auth)
@@ -303,6 +317,8 @@ def _join_cookies(first: str | None, second: str | None) -> str:
 def _set_framing(method: str, headers: Headers, body: Any) -> None:
     # RFC 9110 §8.6: a request with a body says how long it is; a GET without
     # one says nothing, while POST/PUT/PATCH announce an empty body as length 0.
+    if body == b"" and method not in ("POST", "PUT", "PATCH"):
+        return
     if "content-length" in headers or "transfer-encoding" in headers:
         return
     if isinstance(body, bytes):

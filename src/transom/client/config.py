@@ -30,9 +30,14 @@ class Timeout:
 
     __slots__ = ("connect", "pool", "read", "write")
 
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+
     def __init__(
         self,
-        timeout: float | None | Timeout = _UNSET,
+        timeout: float | Timeout | None = _UNSET,
         *,
         connect: float | None = _UNSET,
         read: float | None = _UNSET,

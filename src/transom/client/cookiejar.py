@@ -40,13 +40,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from transom.http.cookies import SetCookie
 from transom.http.url import URL
 
 __all__ = ["Cookie", "CookieJar", "domain_match", "path_match"]
 
 # A short list of common public suffixes (see the module docstring for the limit).
-PUBLIC_SUFFIXES = frozenset(
-    """
+_SUFFIX_TEXT = """
     com net org edu gov mil int info biz name pro mobi app dev io co ai me tv cc ly
     uk co.uk org.uk ac.uk gov.uk ltd.uk plc.uk net.uk me.uk sch.uk nhs.uk
     de fr it es nl be ch at se no dk fi pl cz pt ie ru ua eu us ca mx br ar cl
@@ -54,8 +54,8 @@ PUBLIC_SUFFIXES = frozenset(
     org.cn gov.cn edu.cn in co.in net.in org.in au com.au net.au org.au edu.au gov.au
     nz co.nz net.nz org.nz kr co.kr or.kr tw com.tw hk com.hk sg com.sg za co.za
     tr com.tr il co.il ir gr ro hu sk bg hr si lt lv ee is lu
-    """.split()
-)
+"""
+PUBLIC_SUFFIXES = frozenset(_SUFFIX_TEXT.split())
 
 
 @dataclass(slots=True)
@@ -114,6 +114,10 @@ def _timestamp(value: Any) -> float | None:
         return None
     if isinstance(value, datetime):
         return value.timestamp()
+    if isinstance(value, str):
+        from transom.http.dates import parse_http_date
+
+        return parse_http_date(value)
     return float(value)
 
 
@@ -197,8 +201,6 @@ class CookieJar:
             self._extract_one(value, url)
 
     def _extract_one(self, header: str, url: URL) -> None:
-        from transom.http.cookies import SetCookie
-
         try:
             parsed = SetCookie.parse(header)
         except ValueError:

@@ -55,7 +55,9 @@ class ZlibDecoder:
             if first and not self._gzip:  # raw deflate, no zlib header
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
                 return self.decode(data)
-            raise DecodingError(f"invalid {'gzip' if self._gzip else 'deflate'} body: {exc}") from exc
+            raise DecodingError(
+                f"invalid {'gzip' if self._gzip else 'deflate'} body: {exc}"
+            ) from exc
 
     def flush(self) -> bytes:
         try:

@@ -29,6 +29,7 @@ from transom.exceptions import (
     StreamClosed,
     StreamConsumed,
 )
+from transom.http.cookies import SetCookie
 from transom.http.headers import Headers, parse_options_header
 from transom.http.url import URL
 from transom.status import reason_phrase as _reason_phrase
@@ -187,8 +188,6 @@ class Response:
     def cookies(self) -> dict[str, str]:
         """Cookies this response sets (name -> value); the client's jar keeps the rest."""
         if self._cookies is None:
-            from transom.http.cookies import SetCookie
-
             cookies: dict[str, str] = {}
             for value in self.headers.get_list("set-cookie"):
                 try:

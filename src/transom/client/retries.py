@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from transom.client._content import BodyStream
 from transom.client.models import Request, Response
 from transom.exceptions import ConfigurationError, ConnectError, ConnectTimeout
+from transom.http.dates import parse_http_date
 
 if TYPE_CHECKING:
     from transom.client._backend import Backend
@@ -68,7 +69,7 @@ class Retry:
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         base = self.backoff_factor * (2 ** (attempt - 1))
-        return min(self.backoff_max, base + random.uniform(0, self.jitter))  # noqa: S311
+        return float(min(self.backoff_max, base + random.uniform(0, self.jitter)))  # noqa: S311
 
     def retry_after(self, response: Response) -> float | None:
         """The wait a ``Retry-After`` header asks for, capped; None when absent or bad."""
@@ -79,8 +80,6 @@ class Retry:
         if value.isdigit():
             seconds = float(value)
         else:
-            from transom.http.dates import parse_http_date
-
             when = parse_http_date(value)
             if when is None:
                 return None

@@ -1,0 +1,247 @@
+"""One pooled HTTP/1.1 connection: a request/response exchange over a stream.
+
+Theory of operation
+-------------------
+The framing is all in ``transom.http.connection.Connection`` (CLIENT role);
+this class only moves bytes between it and a ``NetworkStream``. A request
+with an in-memory body goes out in one write (head + body). The response
+head is parsed; whatever body is already buffered is taken at once, and when
+that completes the message (the common case for small responses), the
+connection goes straight back to the pool and the ``Response`` carries its
+content: no generator, no second trip through the loop. Otherwise the body
+stays on the wire and is pulled by the response's stream.
+
+When the body ends and both sides may keep the connection alive, it is
+returned to the pool; anything else (an early close, a protocol error, a
+timeout, ``Connection: close``) closes it, so a connection in an unknown
+state is never reused.
+
+A kept-alive connection that fails before the first byte of the response
+(the server closed it while it sat idle) raises ``StaleConnection``; the pool
+then resends an idempotent request once on a fresh connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from transom.client._backend import NetworkStream
+from transom.client._content import BodyStream
+from transom.client.config import Timeout
+from transom.client.models import ByteStream, Request, Response
+from transom.exceptions import (
+    ReadError,
+    RemoteProtocolError,
+    TransportError,
+    WriteError,
+)
+from transom.http import events
+from transom.http.connection import NEED_DATA, Connection, Limits, Role, State
+from transom.http.headers import Headers
+
+if TYPE_CHECKING:
+    from transom.client.pool import ConnectionPool
+
+__all__ = ["HTTP11Connection", "StaleConnection"]
+
+# The client reads responses of any size (the caller decides what to keep);
+# heads stay bounded.
+CLIENT_LIMITS = Limits(max_body_size=None)
+_Data = events.Data
+_EndOfMessage = events.EndOfMessage
+_Response = events.Response
+_VERSIONS = {b"1.1": "HTTP/1.1", b"1.0": "HTTP/1.0"}
+
+
+class StaleConnection(TransportError):
+    """A reused connection failed before any response byte (internal to the pool)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class HTTP11Connection:
+    __slots__ = (
+        "_conn",
+        "_pool",
+        "_stream",
+        "closed",
+        "idle_since",
+        "key",
+        "proxy_forward",
+        "requests",
+    )
+
+    def __init__(
+        self,
+        stream: NetworkStream,
+        key: str,
+        pool: ConnectionPool,
+        *,
+        proxy_forward: bool = False,
+    ) -> None:
+        self._stream = stream
+        self._conn = Connection(Role.CLIENT, limits=CLIENT_LIMITS)
+        self._pool = pool
+        self.key = key
+        self.proxy_forward = proxy_forward  # absolute-form targets, to an HTTP proxy
+        self.requests = 0
+        self.idle_since = time.monotonic()
+        self.closed = False
+
+    def is_reusable(self, now: float, expiry: float) -> bool:
+        return now - self.idle_since < expiry and not self._stream.is_stale()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._stream.close()
+
+    async def handle(self, request: Request, timeout: Timeout) -> Response:
+        reused = self.requests > 0
+        self.requests += 1
+        try:
+            try:
+                await self._send(request, timeout.write)
+            except WriteError as exc:
+                if reused:
+                    raise StaleConnection(exc) from exc
+                raise
+            head, chunks, complete = await self._receive_head(timeout.read, reused)
+        except BaseException:
+            self._pool.discard(self)
+            raise
+        headers = Headers(raw=head.headers)
+        version = _VERSIONS.get(head.http_version, "HTTP/1.1")
+        reason = head.reason.decode("latin-1") if head.reason else None
+        if complete:
+            self._finish()
+            return Response(
+                head.status_code,
+                headers=headers,
+                content=b"".join(chunks) if len(chunks) != 1 else chunks[0],
+                http_version=version,
+                reason_phrase=reason,
+                request=request,
+            )
+        state = _BodyState()
+        stream = ByteStream(self._body(chunks, timeout.read, state), lambda: self._release(state))
+        return Response(
+            head.status_code,
+            headers=headers,
+            stream=stream,
+            http_version=version,
+            reason_phrase=reason,
+            request=request,
+        )
+
+    # --- sending ----------------------------------------------------------------------
+    def _target(self, request: Request) -> bytes:
+        url = request.url
+        if self.proxy_forward:  # RFC 9112 §3.2.2: absolute-form to a proxy
+            return f"{url.scheme}://{url.netloc}{url.target}".encode("ascii")
+        return url.target.encode("ascii")
+
+    async def _send(self, request: Request, timeout: float | None) -> None:
+        head = events.Request(
+            request.method.encode("ascii"), self._target(request), request.headers.raw
+        )
+        body = request.body
+        conn = self._conn
+        stream = self._stream
+        if isinstance(body, bytes):
+            await stream.write(conn.send_request(head, body), timeout)
+            return
+        await stream.write(conn.send(head), timeout)
+        await self._send_stream(body, timeout)
+
+    async def _send_stream(self, body: BodyStream, timeout: float | None) -> None:
+        conn = self._conn
+        async for chunk in body.chunks():
+            if chunk:
+                await self._stream.write(conn.send(_Data(chunk)), timeout)
+        if tail := conn.send(_EndOfMessage()):
+            await self._stream.write(tail, timeout)
+
+    # --- receiving --------------------------------------------------------------------
+    async def _receive_head(
+        self, timeout: float | None, reused: bool
+    ) -> tuple[events.Response, list[bytes], bool]:
+        conn = self._conn
+        stream = self._stream
+        got_bytes = False
+        while True:
+            event = conn.next_event()
+            if event is NEED_DATA:
+                try:
+                    data = await stream.read(timeout)
+                except ReadError as exc:
+                    if reused and not got_bytes:
+                        raise StaleConnection(exc) from exc
+                    raise
+                if not data and reused and not got_bytes:
+                    raise StaleConnection(
+                        RemoteProtocolError("the server closed a kept-alive connection")
+                    )
+                got_bytes = got_bytes or bool(data)
+                conn.receive_data(data)
+                continue
+            if type(event) is _Response:
+                if event.status_code < 200:
+                    continue  # interim response (RFC 9110 §15.2): the final one follows
+                head = event
+                break
+            raise RemoteProtocolError("the server closed the connection without sending a response")
+        chunks: list[bytes] = []
+        while True:  # take what is already buffered
+            event = conn.next_event()
+            if type(event) is _Data:
+                chunks.append(event.data)
+            elif type(event) is _EndOfMessage:
+                return head, chunks, True
+            else:
+                return head, chunks, False
+
+    async def _body(
+        self, prefix: list[bytes], timeout: float | None, state: _BodyState
+    ) -> AsyncIterator[bytes]:
+        for chunk in prefix:
+            yield chunk
+        conn = self._conn
+        stream = self._stream
+        while True:
+            event = conn.next_event()
+            if type(event) is _Data:
+                yield event.data
+            elif event is NEED_DATA:
+                conn.receive_data(await stream.read(timeout))
+            elif type(event) is _EndOfMessage:
+                state.complete = True
+                return
+            else:
+                raise RemoteProtocolError(f"unexpected {event!r} in a response body")
+
+    # --- after the response -----------------------------------------------------------
+    def _finish(self) -> None:
+        conn = self._conn
+        if conn.keep_alive and conn.our_state is State.DONE and conn.their_state is State.DONE:
+            conn.start_next_cycle()
+            self._pool.release(self)
+        else:
+            self._pool.discard(self)
+
+    async def _release(self, state: _BodyState) -> None:
+        if state.complete:
+            self._finish()
+        else:  # the body was not read to its end: the connection is mid-message
+            self._pool.discard(self)
+
+
+class _BodyState:
+    __slots__ = ("complete",)
+
+    def __init__(self) -> None:
+        self.complete = False

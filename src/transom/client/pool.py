@@ -1,0 +1,269 @@
+"""``HTTPTransport``: TCP/TLS connections over the HTTP/1.1 core, pooled.
+
+Theory of operation
+-------------------
+Connections are kept per *key* (origin, plus the proxy when there is one).
+``_checkout`` takes the most recently used idle connection of the key
+(LIFO: the warmest socket, and the least likely to have been closed by the
+server), dropping any that expired (``Limits.keepalive_expiry``) or went
+stale (the server closed it, or sent bytes nobody asked for). With none idle
+it reserves a slot for a new connection if the total and per-origin limits
+allow; at the total limit it closes an idle connection of another origin to
+make room; else the caller waits on a waiter until a connection is returned
+or closed, at most ``Timeout.pool`` seconds (``PoolTimeout``).
+
+The bookkeeping sections never await, so one ``threading.Lock`` makes the
+pool safe for ``Client`` shared by threads and costs nothing measurable
+under ``AsyncClient``. Waiting is the backend's (a future, or an event).
+
+Retries: the one thing retried silently is an idempotent request whose
+reused connection failed before any response byte (``StaleConnection``): it
+is sent once more, on a fresh connection.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from transom.client._backend import Waiter
+from transom.client._content import BodyStream
+from transom.client._http11 import HTTP11Connection, StaleConnection
+from transom.client._tls import ssl_context
+from transom.client.config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
+from transom.client.models import Request, Response
+from transom.client.proxies import Proxy, env_proxies, open_tunnel, proxy_from_env
+from transom.client.retries import IDEMPOTENT_METHODS
+from transom.client.transports import BaseTransport
+from transom.exceptions import PoolTimeout, UnsupportedProtocol
+from transom.http.url import URL
+
+__all__ = ["ConnectionPool", "HTTPTransport"]
+
+
+class ConnectionPool:
+    """The bookkeeping of open connections (see the module docstring)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._idle: dict[str, list[HTTP11Connection]] = {}
+        self._open: dict[str, int] = {}
+        self._total = 0
+        self._idle_count = 0
+        self._waiters: deque[Waiter] = deque()
+        self._lock = threading.Lock()
+
+    def _checkout(self, key: str, fresh: bool = False) -> HTTP11Connection | bool:
+        """An idle connection, True (a slot is reserved: connect), or False (wait).
+
+        ``fresh``: never an idle one (after a stale connection, its siblings are
+        suspect too)."""
+        with self._lock:
+            idle = self._idle.get(key)
+            if idle and not fresh:
+                now = time.monotonic()
+                expiry = self.limits.keepalive_expiry
+                while idle:
+                    conn = idle.pop()
+                    self._idle_count -= 1
+                    if conn.is_reusable(now, expiry):
+                        return conn
+                    self._forget(conn)
+                    conn.close()
+            if self._open.get(key, 0) >= self.limits.max_connections_per_host:
+                return False
+            if self._total >= self.limits.max_connections and not self._evict_one():
+                return False
+            self._open[key] = self._open.get(key, 0) + 1
+            self._total += 1
+            return True
+
+    def _evict_one(self) -> bool:
+        """Close the longest-idle connection of any origin; False if none is idle."""
+        oldest: HTTP11Connection | None = None
+        for conns in self._idle.values():
+            if conns and (oldest is None or conns[0].idle_since < oldest.idle_since):
+                oldest = conns[0]
+        if oldest is None:
+            return False
+        self._idle[oldest.key].remove(oldest)
+        self._idle_count -= 1
+        self._forget(oldest)
+        oldest.close()
+        return True
+
+    def _forget(self, conn: HTTP11Connection) -> None:
+        self._open[conn.key] -= 1
+        self._total -= 1
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            waiter.wake()
+
+    def release(self, conn: HTTP11Connection) -> None:
+        """A connection finished an exchange and may be reused."""
+        with self._lock:
+            if conn.closed:
+                return
+            conn.idle_since = time.monotonic()
+            if self._idle_count >= self.limits.max_keepalive:
+                self._forget(conn)
+                conn.close()
+            else:
+                self._idle.setdefault(conn.key, []).append(conn)
+                self._idle_count += 1
+            self._wake()
+
+    def discard(self, conn: HTTP11Connection) -> None:
+        """A connection must not be reused: close it and free its slot."""
+        with self._lock:
+            if conn.closed:
+                return
+            conn.close()
+            self._forget(conn)
+            self._wake()
+
+    def unreserve(self, key: str) -> None:
+        """A reserved slot was not used (connecting failed)."""
+        with self._lock:
+            self._open[key] -= 1
+            self._total -= 1
+            self._wake()
+
+    def add_waiter(self, waiter: Waiter) -> None:
+        with self._lock:
+            self._waiters.append(waiter)
+
+    def remove_waiter(self, waiter: Waiter) -> None:
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def close_all(self) -> None:
+        with self._lock:
+            for conns in self._idle.values():
+                for conn in conns:
+                    self._forget(conn)
+                    conn.close()
+            self._idle.clear()
+            self._idle_count = 0
+            self._wake()
+
+
+class HTTPTransport(BaseTransport):
+    """Pooled HTTP/1.1 over TCP, TLS and HTTP proxies.
+
+    >>> client = Client(transport=HTTPTransport(verify="ca.pem", limits=Limits(max_connections=10)))
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: Any = True,
+        cert: Any = None,
+        proxy: str | Proxy | None = None,
+        trust_env: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self._verify = verify
+        self._cert = cert
+        self._ssl: Any = None  # built on first https use (loading the trust store takes ms)
+        self._proxy = Proxy(proxy) if isinstance(proxy, str) else proxy
+        self._env = env_proxies() if trust_env and self._proxy is None else {}
+        self.pool = ConnectionPool(limits)
+
+    @property
+    def ssl_context(self) -> Any:
+        if self._ssl is None:
+            self._ssl = ssl_context(self._verify, self._cert)
+        return self._ssl
+
+    def _proxy_for(self, url: URL) -> Proxy | None:
+        if self._proxy is not None:
+            return self._proxy
+        return proxy_from_env(url, self._env) if self._env else None
+
+    async def handle_request(self, request: Request) -> Response:
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise UnsupportedProtocol(
+                f"cannot send a request to {url!r}: the scheme must be http or https"
+            )
+        timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
+        proxy = self._proxy_for(url)
+        key = url.origin if proxy is None else f"{url.origin} via {proxy.url.origin}"
+        if proxy is not None and proxy.authorization and url.scheme == "http":
+            request.headers["proxy-authorization"] = proxy.authorization
+        conn = await self._acquire(key, url, proxy, timeout)
+        try:
+            return await conn.handle(request, timeout)
+        except StaleConnection as stale:
+            body = request.body
+            if request.method not in IDEMPOTENT_METHODS or (
+                isinstance(body, BodyStream) and not body.rewind()
+            ):
+                raise stale.error from stale
+        # The server closed the idle connection as we reused it: once more, on a new one.
+        conn = await self._acquire(key, url, proxy, timeout, fresh=True)
+        try:
+            return await conn.handle(request, timeout)
+        except StaleConnection as stale:  # pragma: no cover - a fresh connection is never reused
+            raise stale.error from stale
+
+    async def _acquire(
+        self, key: str, url: URL, proxy: Proxy | None, timeout: Timeout, *, fresh: bool = False
+    ) -> HTTP11Connection:
+        pool = self.pool
+        deadline = None if timeout.pool is None else time.monotonic() + timeout.pool
+        while True:
+            got = pool._checkout(key, fresh)
+            if got is True:
+                break
+            if got is not False:
+                return got
+            waiter = self.backend.waiter()
+            pool.add_waiter(waiter)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if (remaining is not None and remaining <= 0) or not await waiter.wait(remaining):
+                pool.remove_waiter(waiter)
+                raise PoolTimeout(
+                    f"no connection to {url.origin} became free within {timeout.pool} s; "
+                    "raise Limits(max_connections=...) or the pool timeout"
+                )
+        try:
+            return await self._connect(key, url, proxy, timeout)
+        except BaseException:
+            pool.unreserve(key)
+            raise
+
+    async def _connect(
+        self, key: str, url: URL, proxy: Proxy | None, timeout: Timeout
+    ) -> HTTP11Connection:
+        https = url.scheme == "https"
+        host, port = url.host, url.effective_port or (443 if https else 80)
+        backend = self.backend
+        if proxy is None:
+            stream = await backend.connect_tcp(
+                host,
+                port,
+                timeout=timeout.connect,
+                ssl_context=self.ssl_context if https else None,
+                server_hostname=host,
+            )
+            return HTTP11Connection(stream, key, self.pool)
+        stream = await backend.connect_tcp(proxy.host, proxy.port, timeout=timeout.connect)
+        if not https:
+            return HTTP11Connection(stream, key, self.pool, proxy_forward=True)
+        try:
+            await open_tunnel(stream, proxy, host, port, timeout)
+        except BaseException:
+            stream.close()
+            raise
+        tls = await stream.start_tls(self.ssl_context, host, timeout.connect)
+        return HTTP11Connection(tls, key, self.pool)
+
+    async def aclose(self) -> None:
+        self.pool.close_all()
