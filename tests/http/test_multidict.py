@@ -190,3 +190,9 @@ def test_multidict_setdefault_from_mutable_mapping() -> None:
     md = MultiDict(PAIRS)
     assert md.setdefault("tag", "z") == "a"
     assert md.setdefault("n", "1") == "1"
+
+
+def test_multidict_update_with_keywords_only() -> None:
+    md = MultiDict(PAIRS)
+    md.update(q="y")
+    assert md.multi_items() == [("tag", "a"), ("tag", "b"), ("q", "y")]

@@ -570,3 +570,42 @@ def test_multipart_any_body_parses_or_fails_cleanly(pieces: list[bytes], step: i
         assert exc.status_code in (400, 413)
         return
     collect(events)  # a well-formed sequence of parts
+
+
+def test_multipart_part_begin_equality() -> None:
+    headers = Headers({"content-disposition": 'form-data; name="a"'})
+    assert PartBegin(headers, "a", None, None) == PartBegin(headers.copy(), "a", None, None)
+    assert PartBegin(headers, "a", None, None) != PartBegin(headers, "a", "f", None)
+    assert PartBegin(headers, "a", None, None) != PartData(b"")
+
+
+def test_multipart_encoder_large_field_is_chunked() -> None:
+    encoder = MultipartEncoder([("a", b"x" * 200_000)], boundary="B")
+    chunks = list(encoder)
+    assert max(len(c) for c in chunks) <= 64 * 1024
+    assert parse(b"".join(chunks), limits=MultipartLimits(max_field_size=None))[0][3] == (
+        b"x" * 200_000
+    )
+
+
+class _ReadOnly:
+    """A file-like object with nothing but read()."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+def test_multipart_encoder_read_only_object_streams_without_length() -> None:
+    encoder = MultipartEncoder(files=[("f", ("a", _ReadOnly(b"abc")))], boundary="B")  # type: ignore[list-item]
+    assert encoder.content_length is None
+    assert parse(b"".join(encoder))[0][3] == b"abc"
+
+
+def test_multipart_encoder_body_of_exactly_one_chunk() -> None:
+    overhead = len(b"".join(MultipartEncoder([("a", b"")], boundary="B")))
+    encoder = MultipartEncoder([("a", b"x" * (64 * 1024 - overhead))], boundary="B")
+    chunks = list(encoder)
+    assert [len(c) for c in chunks] == [64 * 1024]

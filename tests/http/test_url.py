@@ -613,3 +613,12 @@ def test_quote_and_unquote() -> None:
 def test_urlencode_pairs_and_mapping() -> None:
     assert urlencode([("a", "1"), ("a", "2")]) == "a=1&a=2"
     assert urlencode({"q": "x y"}) == "q=x+y"
+
+
+def test_url_copy_with_unbalanced_ipv6_brackets() -> None:
+    with pytest.raises(InvalidURL, match="unbalanced brackets"):
+        URL("http://a/").copy_with(host="::1]")
+
+
+def test_url_copy_with_username_only() -> None:
+    assert URL("http://a/").copy_with(username="me").userinfo == "me"

@@ -244,10 +244,8 @@ class MultipartParser:
                 pos, progress = self._after_delimiter(buf, pos)
             elif state == _HEADERS:
                 pos, progress = self._headers(buf, pos, events)
-            elif state == _PREAMBLE:
+            else:  # _PREAMBLE; _EPILOGUE is only entered with progress False
                 pos, progress = self._preamble(buf, pos)
-            else:
-                pos, progress = len(buf), False
         self._buffer = buf[pos:]
         return events
 
