@@ -8,13 +8,13 @@ traceback), 3 when the app's lifespan start-up fails.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
 from transom.exceptions import ConfigurationError
-from transom.server.config import LIFESPAN_MODES, LOOPS, PARSERS, ServerConfig
+from transom.server.config import LIFESPAN_MODES, LOG_LEVELS, LOOPS, PARSERS, ServerConfig
 from transom.server.lifespan import LifespanFailed
+from transom.server.logs import configure_logging
 from transom.server.runner import run
 
 __all__ = ["build_parser", "run_command"]
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma list of proxy IPs/CIDRs to trust, or '*' (default 127.0.0.1)")  # fmt: skip
     add("--no-access-log", dest="access_log", action="store_false", help="no access log")
     add("--server-header", action="store_true", help="send 'Server: transom'")
-    add("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add("--log-level", default="info", choices=LOG_LEVELS)
     add("--max-body-size", type=int, default=100 * 1024 * 1024, help="request body bytes (413)")
     add("--max-header-bytes", type=int, default=65536, help="request head bytes (431)")
     add("--max-header-count", type=int, default=100, help="request header fields (431)")
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_command(argv: Sequence[str]) -> int:
     """``transom run ...``; returns the exit code."""
     args = build_parser().parse_args(list(argv))
-    _configure_logging(args.log_level)
+    configure_logging(args.log_level)
     try:
         config = ServerConfig(
             app=args.app,
@@ -95,6 +95,7 @@ def run_command(argv: Sequence[str]) -> int:
             shutdown_timeout=args.shutdown_timeout,
             max_connections=args.max_connections,
             backlog=args.backlog,
+            log_level=args.log_level,
         )
         return run(config)
     except ConfigurationError as exc:
@@ -103,15 +104,3 @@ def run_command(argv: Sequence[str]) -> int:
     except LifespanFailed as exc:
         sys.stderr.write(f"transom run: error: {exc}\n")
         return 3
-
-
-def _configure_logging(level: str) -> None:
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
-    for name, stream in (("transom", sys.stderr), ("transom.access", sys.stdout)):
-        logger = logging.getLogger(name)
-        if not logger.handlers:
-            handler = logging.StreamHandler(stream)
-            handler.setFormatter(formatter)
-            logger.addHandler(handler)
-        logger.setLevel(level.upper())
-    logging.getLogger("transom.access").propagate = False

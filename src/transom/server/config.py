@@ -23,11 +23,12 @@ from transom._types import ASGIApp
 from transom.exceptions import ConfigurationError
 from transom.http.connection import Limits
 
-__all__ = ["LIFESPAN_MODES", "LOOPS", "PARSERS", "ServerConfig"]
+__all__ = ["LIFESPAN_MODES", "LOG_LEVELS", "LOOPS", "PARSERS", "ServerConfig"]
 
 LOOPS = ("auto", "asyncio", "uvloop")
 PARSERS = ("auto", "llhttp", "python")
 LIFESPAN_MODES = ("auto", "on", "off")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,8 @@ class ServerConfig:
     # Proxies: X-Forwarded-* and Forwarded are believed only from these peers.
     proxy_headers: bool = True
     forwarded_allow_ips: str = "127.0.0.1"
-    # Logging
+    # Logging: log_level None leaves logging to the embedding program.
+    log_level: str | None = None
     access_log: bool = True
     server_header: bool = False
     date_header: bool = True
@@ -143,6 +145,8 @@ class ServerConfig:
         self._choice("loop", self.loop, LOOPS)
         self._choice("http_parser", self.http_parser, PARSERS)
         self._choice("lifespan", self.lifespan, LIFESPAN_MODES)
+        if self.log_level is not None:
+            self._choice("log_level", self.log_level, LOG_LEVELS)
         if self.uds is None and not 0 <= self.port <= 65535:
             raise ConfigurationError(f"port must be between 0 and 65535, not {self.port}")
         if self.workers < 1:

@@ -22,6 +22,7 @@ from types import FrameType
 
 from transom.exceptions import ConfigurationError
 from transom.server.config import ServerConfig
+from transom.server.logs import configure_logging
 from transom.server.server import Server, bind_socket
 
 __all__ = ["Reloader", "changes"]
@@ -120,6 +121,8 @@ def _mtimes(dirs: list[Path]) -> dict[Path, float]:
 
 
 def _serve(config: ServerConfig, sock: socket.socket) -> None:
+    if config.log_level is not None:
+        configure_logging(config.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the reloader stops us with SIGTERM
     server = Server(config)
     server.signals = (signal.SIGTERM,)
