@@ -13,6 +13,7 @@ from transom.exceptions import (
     RemoteProtocolError,
     TransomError,
 )
+from transom.server import Server, ServerConfig, serve
 from transom.web import (
     App,
     BackgroundTask,
@@ -54,10 +55,13 @@ __all__ = [
     "Request",
     "Response",
     "Router",
+    "Server",
+    "ServerConfig",
     "ServerSentEvent",
     "StaticFiles",
     "StreamingResponse",
     "TransomError",
     "UploadFile",
     "__version__",
+    "serve",
 ]
