@@ -27,6 +27,7 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from typing import Any
 
 from transom import __version__
@@ -267,6 +268,8 @@ class _BaseClient:
             response = await self.retries.send(self._transport, request, self._backend)
         response.request = request
         response._started = started  # elapsed counts from the request, not the head
+        if response.closed:  # the body came with the head
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)
         response.default_encoding = self.default_encoding
         if "set-cookie" in response.headers:
             self.cookies.extract(response.headers.get_list("set-cookie"), request.url)
