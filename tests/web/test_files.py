@@ -338,3 +338,24 @@ async def test_files_client_gone_stops_quietly(path):
     scope = {"type": "http", "method": "GET", "headers": [], "path": "/"}
     await response(scope, None, send)
     assert len(sent) == 3
+
+
+async def test_files_created_after_the_response_is_stat_when_sent(tmp_path):
+    p = tmp_path / "later.txt"
+    response = FileResponse(p)
+    p.write_bytes(b"late")
+    messages = await capture(response)
+    assert messages[0]["status"] == 200
+    assert b"".join(m.get("body", b"") for m in messages[1:]) == b"late"
+
+
+async def test_files_background_runs_and_content_type_header_is_kept(path):
+    from transom.web.background import BackgroundTask
+
+    ran = []
+    response = FileResponse(
+        path, headers={"Content-Type": "text/x-custom"}, background=BackgroundTask(ran.append, 1)
+    )
+    messages = await capture(response)
+    assert dict(messages[0]["headers"])[b"content-type"] == b"text/x-custom"
+    assert ran == [1]

@@ -82,10 +82,14 @@ class Peer:
 
     def __init__(self, on_send=None):
         self.messages = []
+        self.requested = False
         self.gone = asyncio.Event()
         self.on_send = on_send
 
     async def receive(self):
+        if not self.requested:
+            self.requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
         await self.gone.wait()
         return {"type": "http.disconnect"}
 
@@ -233,3 +237,18 @@ async def test_sse_end_to_end_client_reads_then_leaves():
                 break
     assert lines == ["event: count", "data: 1", "", "event: count", "data: 2", ""]
     await asyncio.wait_for(closed.wait(), 10)
+
+
+async def test_sse_sync_generator_is_closed_at_the_end():
+    closed = []
+
+    def events():
+        try:
+            yield "a"
+        finally:
+            closed.append(True)
+
+    peer = Peer()
+    await peer.run(EventSourceResponse(events()))
+    assert b"".join(peer.bodies) == b"data: a\n\n"
+    assert closed == [True]

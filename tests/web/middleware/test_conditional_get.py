@@ -72,3 +72,13 @@ async def test_conditional_middleware_ignores_errors_and_posts(call):
     assert "etag" not in r.headers
     r = await call(hello, "POST", headers={"If-None-Match": "*"})
     assert r.status == 200
+
+
+async def test_conditional_middleware_passes_pathsend_through(call):
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.pathsend", "path": "/x"})
+
+    r = await call(ConditionalGetMiddleware(app), headers={"If-None-Match": "*"})
+    assert [m["type"] for m in r.messages] == ["http.response.start", "http.response.pathsend"]
+    assert r.status == 200

@@ -193,3 +193,21 @@ def test_gzip_in_an_app_streaming_decoded_by_the_client():
         r = client.get("/stream", headers={"Accept-Encoding": "gzip"})
     assert r.headers["content-encoding"] == "gzip"
     assert r.text == "".join(f"chunk {i} " * 50 for i in range(5))
+
+
+async def test_gzip_small_body_without_length_is_left_alone(call):
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"tiny"})
+
+    r = await call(GZipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in r.headers
+    assert r.body == b"tiny"
+
+
+async def test_gzip_vary_already_naming_accept_encoding_is_kept(call):
+    headers = {"Vary": "accept-encoding"}
+    app = GZipMiddleware(respond(lambda: PlainTextResponse(TEXT, headers=headers)))
+    r = await call(app, headers={"Accept-Encoding": "gzip,,"})
+    assert r.headers["vary"] == "accept-encoding"
+    assert r.headers["content-encoding"] == "gzip"

@@ -66,3 +66,12 @@ async def test_httpsredirect_websocket_without_extension_is_closed(call):
 def test_httpsredirect_bad_configuration_raises(kwargs):
     with pytest.raises(ConfigurationError):
         HTTPSRedirectMiddleware(endpoint, **kwargs)
+
+
+async def test_httpsredirect_without_host_uses_server_address(call):
+    async def no_host(scope, receive, send):
+        scope["headers"] = []
+        await HTTPSRedirectMiddleware(endpoint)(scope, receive, send)
+
+    r = await call(no_host, path="/p")
+    assert r.headers["location"] == "https://testserver/p"
