@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from transom.web.ranges import MAX_RANGES, ByteRanges, content_range, parse_range_header
 
@@ -132,3 +136,27 @@ def test_ranges_multipart_random_boundary():
     b = ByteRanges([(0, 1), (3, 4)], 10, "text/plain")
     assert a.boundary != b.boundary
     assert a.content_type == f"multipart/byteranges; boundary={a.boundary}"
+
+
+@given(
+    size=st.integers(min_value=1, max_value=300),
+    specs=st.lists(
+        st.tuples(st.integers(0, 400), st.integers(0, 400) | st.none()), min_size=1, max_size=8
+    ),
+)
+def test_ranges_cover_exactly_the_requested_bytes(size, specs):
+    specs = [(a, b) for a, b in specs if b is None or b >= a]
+    assume(specs)
+    value = "bytes=" + ",".join(f"{a}-{'' if b is None else b}" for a, b in specs)
+    wanted = set()
+    for a, b in specs:
+        wanted.update(range(a, size if b is None else min(b + 1, size)))
+    result = parse_range_header(value, size)
+    requested = sum(len(range(a, size if b is None else min(b + 1, size))) for a, b in specs)
+    if requested > 2 * size:
+        assert result is None
+        return
+    assert result is not None
+    covered = [i for start, end in result for i in range(start, end + 1)]
+    assert sorted(covered) == sorted(wanted)  # no byte twice, none missing
+    assert all(a[1] + 1 < b[0] for a, b in itertools.pairwise(result))  # sorted, disjoint, apart
