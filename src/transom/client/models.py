@@ -111,7 +111,7 @@ class Response:
     __slots__ = (
         "_content",
         "_cookies",
-        "_decoder",
+        "_raw",
         "_started",
         "_stream",
         "_streamed",
@@ -154,8 +154,9 @@ class Response:
         self._text: str | None = None
         self._cookies: dict[str, str] | None = None
         self.closed = stream is None
+        self._raw = content
         if content is not None:
-            self._content = self._decode_all(content) if stream is None else None
+            self._content = self._decode_all(content)
 
     # --- head -------------------------------------------------------------------------
     @property
@@ -243,9 +244,12 @@ class Response:
     # --- streaming (async is the implementation) ----------------------------------------
     async def aiter_raw(self) -> AsyncIterator[bytes]:
         """The body as sent (still compressed), piece by piece."""
-        if self._content is not None and self._stream is None:
-            raise StreamConsumed("the body was read already; use .content")
         stream = self._stream
+        if stream is None and self._raw is not None and not self._streamed:
+            self._streamed = True  # the body arrived with the head
+            if self._raw:
+                yield self._raw
+            return
         if stream is None or self._streamed:
             raise StreamConsumed("the body of this response was already streamed")
         if self.closed:
