@@ -609,3 +609,9 @@ def test_multipart_encoder_body_of_exactly_one_chunk() -> None:
     encoder = MultipartEncoder([("a", b"x" * (64 * 1024 - overhead))], boundary="B")
     chunks = list(encoder)
     assert [len(c) for c in chunks] == [64 * 1024]
+
+
+@pytest.mark.parametrize("boundary", ["a€", "é", b"a\xe9"], ids=["euro", "latin1", "bytes"])
+def test_multipart_non_ascii_boundary_is_refused(boundary: str | bytes) -> None:
+    with pytest.raises(MultipartError, match="invalid multipart boundary"):
+        MultipartParser(boundary)

@@ -105,7 +105,11 @@ def parse_boundary(content_type: str | bytes) -> bytes:
 
 
 def _check_boundary(boundary: str | bytes) -> bytes:
-    raw = boundary.encode("latin-1", "replace") if isinstance(boundary, str) else boundary
+    if isinstance(boundary, str):
+        # bchars are all ASCII; anything else is no boundary.
+        raw = boundary.encode("ascii") if boundary.isascii() else b"\xff"
+    else:
+        raw = boundary
     if _BOUNDARY.fullmatch(raw) is None:
         raise MultipartError(
             f"invalid multipart boundary {boundary!r}: 1-70 letters, digits or '()+_,-./:=? "

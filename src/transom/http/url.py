@@ -112,6 +112,10 @@ def _parse_port(text: str) -> int | None:
 
 
 def _split_authority(authority: str) -> tuple[str, str, int | None]:
+    if "\\" in authority:
+        # WHATWG URL parsers read `\` as `/` in http(s) URLs, so `http://evil\@good/`
+        # goes to `evil` in a browser but has host `good` by RFC 3986: refuse it.
+        raise InvalidURL(f"backslash in the authority {authority!r} (browsers read it as '/')")
     userinfo, at, hostport = authority.rpartition("@")
     if not at:
         userinfo = ""
