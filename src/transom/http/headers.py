@@ -105,7 +105,9 @@ class Headers:
 
     __slots__ = ("_list",)
 
-    def __init__(self, source: HeadersInput | None = None, *, raw: HeaderList | None = None):
+    def __init__(
+        self, source: HeadersInput | None = None, *, raw: HeaderList | None = None
+    ) -> None:
         if raw is not None:
             if source is not None:
                 raise TypeError("Headers() takes a source or raw=, not both")

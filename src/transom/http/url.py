@@ -1,11 +1,11 @@
-"""URLs and query strings (RFC 3986, WHATWG form encoding) for the framework and the client.
+"""URLs (RFC 3986) for the framework and the client; query strings are in ``query.py``.
 
 Theory of operation
 -------------------
 ``URL(text)`` splits the text with the RFC 3986 Appendix B expression into
 scheme, authority, path, query and fragment, then checks and normalises each
-part on its own (``_build``); ``copy_with`` and ``join`` go through the same
-``_build``, so every ``URL`` in the program obeys the same rules:
+part on its own (``URL._set``); ``copy_with`` and ``join`` go through the
+same ``_set``, so every ``URL`` in the program obeys the same rules:
 
 - control characters (CR, LF, NUL, the rest of C0 and DEL) anywhere are an
   error, never silently dropped: they are how request smuggling and header
@@ -22,6 +22,10 @@ part on its own (``_build``); ``copy_with`` and ``join`` go through the same
 ``path`` is decoded, ``raw_path`` is as sent (percent-encoded, without the
 query); ``query`` and ``fragment`` are raw text, and ``params`` parses the
 query. An empty query or fragment is the same as none (``"?"`` is dropped).
+
+A backslash in the authority is refused (browsers read it as ``/``). When
+a URL from a user decides where to send someone (a ``next=`` redirect),
+check ``url.scheme``/``url.host`` and send ``str(url)``, never the raw text.
 
 >>> url = URL("HTTPS://user:pw@Bücher.example:443/a%20b/../c?q=1+2#top")
 >>> str(url), url.host, url.port, url.path, url.params["q"]
