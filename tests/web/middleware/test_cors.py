@@ -108,17 +108,24 @@ async def test_cors_credentials_preflight_echoes_origin(call):
     assert r.headers["access-control-allow-credentials"] == "true"
 
 
-async def test_cors_disallowed_origin_gets_no_headers(call):
+async def test_cors_disallowed_origin_gets_no_permission_but_vary(call):
     app = CORSMiddleware(endpoint, allow_origins=[ORIGIN])
     r = await call(app, headers={"Origin": "https://evil.example"})
     assert r.status == 200
     assert "access-control-allow-origin" not in r.headers
+    assert r.headers["vary"] == "Cookie, Origin"
 
 
-async def test_cors_no_origin_passes_through(call):
-    app = CORSMiddleware(endpoint, allow_origins=["*"])
-    r = await call(app)
+async def test_cors_no_origin_with_listed_origins_gets_vary(call):
+    r = await call(CORSMiddleware(endpoint, allow_origins=[ORIGIN]))
     assert "access-control-allow-origin" not in r.headers
+    assert r.headers["vary"] == "Cookie, Origin"
+
+
+async def test_cors_no_origin_with_star_gets_star(call):
+    r = await call(CORSMiddleware(endpoint, allow_origins=["*"]))
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["vary"] == "Cookie"
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,14 @@ middleware answers that itself, 200 with the permissions when the origin,
 method and headers are all allowed and 400 naming what is not, without
 calling the app. Any other request with an allowed ``Origin`` goes to the app
 and gets ``Access-Control-Allow-Origin`` (and the credentials and exposed
-headers) added to its response. A disallowed origin gets nothing added: the
+headers) added to its response. A disallowed origin gets no permission: the
 browser then hides the response from the page, which is the protection.
+
+Caches (Fetch standard, "CORS protocol and HTTP caches"): with
+``allow_origins=["*"]`` and no credentials every response says
+``Access-Control-Allow-Origin: *``, the same for everyone; otherwise every
+response, with an ``Origin`` or without, carries ``Vary: Origin``, so a cache
+never hands one origin's answer to another.
 
 With ``allow_credentials=True`` the wildcard ``*`` is never sent (browsers
 reject it with credentials): the request's origin is echoed instead, with
@@ -71,6 +77,8 @@ class CORSMiddleware:
                 f"CORSMiddleware: max_age must be an int >= 0, not {max_age!r}"
             )
         self.max_age = max_age
+        # "*" whatever the request: the one answer that does not depend on Origin.
+        self.static_star = self.any_origin and not allow_credentials and self.origin_regex is None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,22 +86,24 @@ class CORSMiddleware:
             return
         request = Headers(raw=scope["headers"])
         origin = request.get("origin")
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in request:
+        preflight = scope["method"] == "OPTIONS" and "access-control-request-method" in request
+        if origin is not None and preflight:
             await self._preflight(origin, request, send)
             return
-        if not self.origin_allowed(origin):
-            await self.app(scope, receive, send)
-            return
+        allowed = origin is not None and self.origin_allowed(origin)
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = Headers(raw=list(message.get("headers", [])))
-                self._add_origin(headers, origin)
-                if self.expose:
-                    headers["access-control-expose-headers"] = self.expose
+                if allowed:
+                    assert origin is not None
+                    self._add_origin(headers, origin)
+                    if self.expose:
+                        headers["access-control-expose-headers"] = self.expose
+                elif self.static_star:
+                    headers["access-control-allow-origin"] = "*"
+                else:
+                    _add_vary_origin(headers)
                 message["headers"] = headers.raw
             await send(message)
 
@@ -108,16 +118,11 @@ class CORSMiddleware:
         return self.origin_regex is not None and self.origin_regex.fullmatch(origin) is not None
 
     def _add_origin(self, headers: Headers, origin: str) -> None:
-        if self.any_origin and not self.credentials and self.origin_regex is None:
+        if self.static_star:
             headers["access-control-allow-origin"] = "*"
             return
-        # The answer depends on Origin, so caches must key on it (Fetch §3.2.5).
         headers["access-control-allow-origin"] = origin
-        vary = headers.get("vary")
-        if vary is None:
-            headers["vary"] = "Origin"
-        elif "origin" not in {v.strip().lower() for v in vary.split(",")}:
-            headers["vary"] = f"{vary}, Origin"
+        _add_vary_origin(headers)
         if self.credentials:
             headers["access-control-allow-credentials"] = "true"
 
@@ -151,3 +156,13 @@ class CORSMiddleware:
         headers["content-length"] = str(len(body))
         await send({"type": "http.response.start", "status": status, "headers": headers.raw})
         await send({"type": "http.response.body", "body": body})
+
+
+def _add_vary_origin(headers: Headers) -> None:
+    # The answer depends on Origin, so caches must key on it, for requests
+    # with and without one alike (Fetch standard, "CORS protocol and HTTP caches").
+    vary = headers.get("vary")
+    if vary is None:
+        headers["vary"] = "Origin"
+    elif "origin" not in {v.strip().lower() for v in vary.split(",")}:
+        headers["vary"] = f"{vary}, Origin"
