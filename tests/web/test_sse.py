@@ -252,3 +252,39 @@ async def test_sse_sync_generator_is_closed_at_the_end():
     await peer.run(EventSourceResponse(events()))
     assert b"".join(peer.bodies) == b"data: a\n\n"
     assert closed == [True]
+
+
+async def test_sse_over_a_real_socket_stops_when_the_client_leaves():
+    from transom.server.config import ServerConfig
+    from transom.server.server import Server
+
+    closed = asyncio.Event()
+
+    async def events():
+        try:
+            yield ServerSentEvent("hello", event="greeting")
+            await asyncio.Event().wait()  # idle: only pings from now on
+        finally:
+            closed.set()
+
+    async def app(scope, receive, send):
+        await EventSourceResponse(events(), ping_interval=0.05)(scope, receive, send)
+
+    server = Server(ServerConfig(app, port=0, access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    try:
+        await server.started.wait()
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 ")
+        assert b"transfer-encoding: chunked" in head.lower()
+        received = b""
+        while b": ping" not in received:
+            received += await reader.read(1024)
+        assert b"event: greeting\ndata: hello\n\n" in received
+        writer.close()
+        await asyncio.wait_for(closed.wait(), 30)
+    finally:
+        server.request_shutdown()
+        await task
