@@ -141,13 +141,18 @@ class UploadFile:
         rolled = getattr(self.file, "_rolled", True)
         return not rolled
 
-    async def write(self, data: bytes) -> None:
+    async def write(self, data: bytes | bytearray) -> None:
         """Append ``data``; off the event loop once the file is on disk."""
-        self.size += len(data)
-        if self._in_memory and self.size <= SPOOL_MAX_SIZE:
-            self.file.write(data)
+        if self._in_memory and self.size + len(data) <= SPOOL_MAX_SIZE:
+            self.write_in_memory(data)
         else:
+            self.size += len(data)
             await run_sync(self.file.write, data)
+
+    def write_in_memory(self, data: bytes | bytearray) -> None:
+        """Append ``data`` while the file is small enough to stay in memory."""
+        self.size += len(data)
+        self.file.write(data)
 
     async def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes (all by default) from the current position."""
@@ -179,6 +184,11 @@ class UploadFile:
         return target
 
     def _copy_to(self, target: Path) -> None:
+        buffer = getattr(getattr(self.file, "_file", None), "getbuffer", None)
+        if self._in_memory and buffer is not None:
+            with target.open("wb") as out, buffer() as view:
+                out.write(view)  # one write of the in-memory bytes, no copy
+            return
         position = self.file.tell()
         self.file.seek(0)
         try:
@@ -322,23 +332,28 @@ class _MultipartReader:
         self.items.append((self.name, self.upload))
 
     async def _data(self, data: bytes) -> None:
-        self.buffer += data
-        if self.upload is None:
+        upload = self.upload
+        if upload is None:
+            self.buffer += data
             if len(self.buffer) > self.max_field_size:
                 raise HTTPError(
                     413, f"form field {self.name!r} is over {self.max_field_size} bytes"
                 )
             return
-        size = self.upload.size + len(self.buffer)
+        size = upload.size + len(self.buffer) + len(data)
         if self.max_file_size is not None and size > self.max_file_size:
             raise HTTPError(413, f"file {self.name!r} is over {self.max_file_size} bytes")
+        if size <= SPOOL_MAX_SIZE:
+            upload.write_in_memory(data)  # no batching needed: no thread hop
+            return
+        self.buffer += data
         if len(self.buffer) >= _WRITE_BATCH:
             await self._flush()
 
     async def _flush(self) -> None:
         if self.upload is not None and self.buffer:
-            await self.upload.write(bytes(self.buffer))
-            self.buffer.clear()
+            await self.upload.write(self.buffer)
+            self.buffer = bytearray()
 
     async def _end(self) -> None:
         if self.upload is None:

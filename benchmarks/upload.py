@@ -1,0 +1,150 @@
+"""A 1 MiB file upload, parsed and saved to disk: Transom's App against Starlette.
+
+Both apps are called in-process through ASGI, the body fed in 64 KiB
+``http.request`` messages as a server would; each handler reads the form
+(Transom: ``transom.http.multipart``; Starlette: python-multipart), saves the
+file into a temporary directory, and answers with its size. Reported:
+uploads per second for each (median of ``--rounds``), and the ratio.
+
+    python benchmarks/upload.py [--size 1048576] [--count 200] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import PlainTextResponse as StarlettePlainText
+from starlette.routing import Route
+
+from transom import App, PlainTextResponse, Request, UploadFile
+from transom.http.multipart import MultipartEncoder
+
+CHUNK = 64 * 1024
+
+
+def transom_app(directory: Path) -> App:
+    app = App(max_body_size=64 * 1024 * 1024)
+
+    @app.post("/upload")
+    async def upload(request: Request) -> PlainTextResponse:
+        form = await request.form()
+        file = form["file"]
+        assert isinstance(file, UploadFile)
+        await file.save(directory)
+        return PlainTextResponse(str(file.size))
+
+    return app
+
+
+def starlette_app(directory: Path) -> Starlette:
+    async def upload(request: StarletteRequest) -> StarlettePlainText:
+        async with request.form() as form:
+            file = form["file"]
+            assert not isinstance(file, str)
+
+            def save() -> None:
+                file.file.seek(0)
+                with (directory / Path(file.filename or "upload").name).open("wb") as out:
+                    shutil.copyfileobj(file.file, out, 1024 * 1024)
+
+            await run_in_threadpool(save)
+            return StarlettePlainText(str(file.size))
+
+    return Starlette(routes=[Route("/upload", upload, methods=["POST"])])
+
+
+async def post(app: Any, body: bytes, content_type: str) -> int:
+    pieces = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
+    position = 0
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal position
+        if position < len(pieces):
+            position += 1
+            return {
+                "type": "http.request",
+                "body": pieces[position - 1],
+                "more_body": position < len(pieces),
+            }
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    headers = [
+        (b"host", b"bench"),
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/upload",
+        "raw_path": b"/upload",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1234),
+        "server": ("bench", 80),
+        "state": {},
+    }
+    await app(scope, receive, send)
+    return status
+
+
+async def measure(app: Any, body: bytes, content_type: str, count: int) -> float:
+    for _ in range(5):
+        assert await post(app, body, content_type) == 200
+    start = time.perf_counter()
+    for _ in range(count):
+        await post(app, body, content_type)
+    return count / (time.perf_counter() - start)
+
+
+async def main(size: int, count: int, rounds: int) -> None:
+    encoder = MultipartEncoder(
+        [("title", "holiday photos")], [("file", ("photo.jpg", os.urandom(size), "image/jpeg"))]
+    )
+    body = b"".join(encoder)
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_dir, theirs_dir = Path(tmp, "transom"), Path(tmp, "starlette")
+        ours_dir.mkdir()
+        theirs_dir.mkdir()
+        apps = {"transom": transom_app(ours_dir), "starlette": starlette_app(theirs_dir)}
+        rates: dict[str, list[float]] = {name: [] for name in apps}
+        for _ in range(rounds):
+            for name, app in apps.items():
+                rates[name].append(await measure(app, body, encoder.content_type, count))
+    ours, theirs = statistics.median(rates["transom"]), statistics.median(rates["starlette"])
+    mib = size / 2**20
+    print(f"upload of {mib:.2f} MiB, {count} per round, median of {rounds} rounds")
+    print(f"  transom    {ours:8.1f} uploads/s  ({ours * mib:7.1f} MiB/s)")
+    print(f"  starlette  {theirs:8.1f} uploads/s  ({theirs * mib:7.1f} MiB/s)")
+    print(f"ratio transom/starlette {ours / theirs:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1024 * 1024)
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.size, args.count, args.rounds))
