@@ -19,7 +19,7 @@ cycle turns ASGI messages into ``transom.http.connection`` events:
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from transom._types import ASGIApp, Message, Scope
 from transom.exceptions import ClientDisconnected, LocalProtocolError
@@ -150,40 +150,46 @@ class Cycle:
             if self.response_complete:
                 raise LocalProtocolError("the response is complete: send nothing after it")
             body = message.get("body", b"")
-            more = message.get("more_body", False)
             self.body_bytes += len(body)
-            self.protocol.write(self._wire(body, more))
-            if more:
-                if self.protocol.write_paused:
-                    await self.protocol.drain()
+            protocol = self.protocol
+            conn = protocol.conn
+            if message.get("more_body", False):
+                await self._send_part(body)
+                return
+            if self.head_written:
+                wire = conn.send(Data(body)) if body else b""
+                wire += conn.send(EndOfMessage())
             else:
-                self.response_complete = True
-                self.protocol.on_response_complete(self)
+                # The common case: the whole response in one buffer, one write.
+                wire = conn.send_response(self.head(), body)
+                self.head_written = True
+            self.response_complete = True
+            protocol.write(wire)
+            protocol.on_response_complete(self)
         elif kind == "http.response.start" and self.response_start is None:
             self.status = message["status"]
             self.response_start = message
-        elif kind == "http.response.pathsend" and self.response_start is not None:
-            await self._pathsend(message["path"])
         else:
             raise LocalProtocolError(
                 f"unexpected ASGI message {kind!r}: send 'http.response.start' once, "
                 "then 'http.response.body' messages until one has more_body=False"
             )
 
-    def _wire(self, body: bytes, more: bool) -> bytes:
-        conn = self.protocol.conn
+    async def _send_part(self, body: bytes) -> None:
+        """A streamed piece: chunked (or raw, per the core's framing), then wait
+        while the transport is paused (write flow control)."""
+        protocol = self.protocol
+        conn = protocol.conn
         if self.head_written:
             wire = conn.send(Data(body)) if body else b""
-            return wire if more else wire + conn.send(EndOfMessage())
-        head = self.head()
-        if not more:
-            wire = conn.send_response(head, body)
         else:
-            wire = conn.send(head)
+            wire = conn.send(self.head())
+            self.head_written = True  # only after the core accepted the head
             if body:
                 wire += conn.send(Data(body))
-        self.head_written = True  # only now: a refused head still allows a clean 500
-        return wire
+        protocol.write(wire)
+        if protocol.write_paused:
+            await protocol.drain()
 
     def head(self) -> Response:
         """The response head: the app's headers plus Date/Server (and a close
@@ -195,13 +201,3 @@ class Cycle:
         if self.protocol.closing:
             headers.append(_CLOSE)
         return Response(self.status, headers)
-
-    async def _pathsend(self, path: Any) -> None:
-        """ASGI ``http.response.pathsend``: the whole file as the final body."""
-        data = await self.protocol.loop.run_in_executor(None, _read_file, str(path))
-        await self.send({"type": "http.response.body", "body": data})
-
-
-def _read_file(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()

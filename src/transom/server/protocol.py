@@ -137,7 +137,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._deadline_kind == _IDLE:
-            self._set_deadline(_HEAD, self.state.header_timeout)
+            self._deadline_kind = _HEAD
+            self.deadline = self.state.clock + self.state.header_timeout
         self.conn.receive_data(data)
         cycle = self.cycle
         if cycle is not None and cycle.body_complete:
@@ -173,22 +174,26 @@ class HttpProtocol(asyncio.Protocol):
             while True:
                 event = conn.next_event()
                 kind = type(event)
+                # Most frequent first: Request, EndOfMessage, NEED_DATA.
                 if kind is Request:
                     self._on_request(cast(Request, event))
-                elif kind is Data:
-                    cycle = cast(Cycle, self.cycle)
-                    if cycle.feed(cast(Data, event).data) > self.state.read_high_water:
-                        self._pause_reading()
                 elif kind is EndOfMessage:
                     cycle = cast(Cycle, self.cycle)
-                    cycle.end_body()
-                    if not cycle.started:
-                        self._start_app(cycle)
+                    cycle.body_complete = True
+                    if cycle.started:
+                        cycle.wake()
+                    else:
+                        cycle.started = True
+                        cycle.task = start_eager(self.loop, cycle.run(self.state.app))
                 elif event is NEED_DATA:
                     pending = self.cycle
                     if pending is not None and not pending.started:
                         self._start_app(pending)
                     break
+                elif kind is Data:
+                    cycle = cast(Cycle, self.cycle)
+                    if cycle.feed(cast(Data, event).data) > self.state.read_high_water:
+                        self._pause_reading()
                 elif event is PAUSED:
                     # The app is busy; what else came is pipelined: bound it.
                     self._pipelined = len(conn.trailing_data[0])
@@ -202,7 +207,10 @@ class HttpProtocol(asyncio.Protocol):
             self._reject(exc.status_code)
         finally:
             self._batching = False
-            self._flush()
+            out = self._out
+            if out:
+                self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+                out.clear()
 
     def _on_request(self, event: Request) -> None:
         self.deadline = 0.0
@@ -277,10 +285,11 @@ class HttpProtocol(asyncio.Protocol):
             self._resume_reading()
 
     def on_response_complete(self, cycle: Cycle) -> None:
-        if self.state.access_log:
+        if self.state.access_log:  # hot path: checked before any work
             elapsed = self.loop.time() - cycle.started_at
             log_access(cycle.scope, cycle.status, cycle.body_bytes, elapsed)
-        cycle.wake()
+        if cycle.waiter is not None:
+            cycle.wake()
         if self.cycle is not cycle:
             return
         if not cycle.body_complete or self.closing or not self.conn.keep_alive:
@@ -292,7 +301,9 @@ class HttpProtocol(asyncio.Protocol):
         self._pipelined = 0
         if self._read_paused:
             self._resume_reading()
-        self._set_deadline(_IDLE, self.state.keep_alive_timeout)
+        state = self.state
+        self._deadline_kind = _IDLE
+        self.deadline = state.clock + state.keep_alive_timeout
         if not self._batching:
             self.loop.call_soon(self._process, context=_BASE_CONTEXT)
 

@@ -27,6 +27,7 @@ __all__ = ["ProxyTrust", "forwarded_client"]
 
 Client = tuple[str, int] | None
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_FORWARDING = (b"forwarded", b"x-forwarded-for", b"x-forwarded-proto")
 
 
 class ProxyTrust:
@@ -70,6 +71,9 @@ def forwarded_client(
     headers: HeaderList, client: Client, scheme: str, trust: ProxyTrust
 ) -> tuple[Client, str]:
     """The client and scheme a trusted proxy reports, else those given."""
+    names = dict(headers)  # in C: cheaper than a Python loop when none is present
+    if not any(name in names for name in _FORWARDING):
+        return client, scheme
     forwarded: list[bytes] = []
     xff: list[bytes] = []
     xfp = b""
