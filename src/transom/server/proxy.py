@@ -27,7 +27,6 @@ __all__ = ["ProxyTrust", "forwarded_client"]
 
 Client = tuple[str, int] | None
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-_FORWARDING = (b"forwarded", b"x-forwarded-for", b"x-forwarded-proto")
 
 
 class ProxyTrust:
@@ -72,7 +71,11 @@ def forwarded_client(
 ) -> tuple[Client, str]:
     """The client and scheme a trusted proxy reports, else those given."""
     names = dict(headers)  # in C: cheaper than a Python loop when none is present
-    if not any(name in names for name in _FORWARDING):
+    if (
+        b"forwarded" not in names
+        and b"x-forwarded-for" not in names
+        and b"x-forwarded-proto" not in names
+    ):
         return client, scheme
     forwarded: list[bytes] = []
     xff: list[bytes] = []
