@@ -263,3 +263,22 @@ def test_request_url_without_host_header_uses_server() -> None:
         }
     )
     assert str(request.url) == "https://[::1]:8443/x"
+
+
+def test_request_invalid_host_header_is_400() -> None:
+    app = App()
+
+    @app.get("/")
+    async def handler(request: Request) -> str:
+        return str(request.url)
+
+    response = TestClient(app).get("/", headers={"host": "bad host[name"})
+    assert response.status_code == 400
+    assert "Host header" in response.text
+
+
+def test_request_deeply_nested_json_is_400(client: TestClient) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client.post("/json", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "nested too deeply" in response.text

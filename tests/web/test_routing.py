@@ -426,3 +426,33 @@ def test_mount_transom_app_inside_transom_app() -> None:
 def test_mount_path_must_not_be_root() -> None:
     with pytest.raises(ConfigurationError, match="mount path"):
         App().mount("/", PlainTextResponse("x"))
+
+
+def test_route_trailing_slash_redirect_never_leaves_the_site() -> None:
+    import asyncio
+
+    app = App()
+
+    @app.get("/{rest:path}/")
+    async def folder(rest: str) -> str:
+        return rest
+
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "//evil.example",
+        "raw_path": b"//evil.example",
+        "query_string": b"",
+        "headers": [],
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 308
+    assert dict(sent[0]["headers"])[b"location"] == b"/evil.example/"  # type: ignore[call-overload]

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from transom._types import Message, Receive, Scope
-from transom.exceptions import ConfigurationError, HTTPError, StreamConsumed
+from transom.exceptions import ConfigurationError, HTTPError, InvalidURL, StreamConsumed
 from transom.http.cookies import parse_cookie_header
 from transom.http.headers import Headers
 from transom.http.url import URL, QueryParams, quote
@@ -142,14 +142,14 @@ class Request:
             query = scope.get("query_string", b"")
             if query:
                 text += "?" + query.decode("latin-1")
-            self._url = URL(text)
+            self._url = _parse_url(text)
         return self._url
 
     @property
     def base_url(self) -> URL:
         """The URL of the app's root: scheme, host and ``root_path``, ending in ``/``."""
         root = quote(self.scope.get("root_path", ""))
-        return URL(self._origin() + root.rstrip("/") + "/")
+        return _parse_url(self._origin() + root.rstrip("/") + "/")
 
     def _origin(self) -> str:
         scope = self.scope
@@ -299,6 +299,8 @@ class Request:
                 self._json = json.loads(body)
             except UnicodeDecodeError:
                 raise HTTPError(400, "invalid JSON body: not UTF-8 text") from None
+            except RecursionError:
+                raise HTTPError(400, "invalid JSON body: nested too deeply") from None
             except ValueError as exc:
                 raise HTTPError(400, f"invalid JSON body: {exc}") from None
         return self._json
@@ -353,6 +355,14 @@ class Request:
 
 
 _UNSET: Any = object()
+
+
+def _parse_url(text: str) -> URL:
+    """The request's URL; a ``Host`` header that makes no URL is the client's error."""
+    try:
+        return URL(text)
+    except InvalidURL as exc:
+        raise HTTPError(400, f"invalid request URL or Host header: {exc}") from None
 
 
 async def _no_body() -> Message:

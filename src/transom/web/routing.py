@@ -761,6 +761,9 @@ class RouteTable:
             location = target[:-1] if target.endswith("/") else target + "/"
         else:
             location = scope.get("root_path", "") + quote(other)
+        if location.startswith("//"):
+            # "//host/..." would be read as another site's URL: an open redirect.
+            location = "/" + location.lstrip("/")
         query = scope.get("query_string", b"")
         if query:
             location += "?" + query.decode("latin-1")
