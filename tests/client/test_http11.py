@@ -66,7 +66,8 @@ def test_http11_talks_to_http10_server(raw_server: RawFactory) -> None:
 async def test_http11_skips_interim_responses(raw_server: RawFactory) -> None:
     server = raw_server(
         canned(
-            b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
         )
     )
     async with AsyncClient() as client:

@@ -27,7 +27,8 @@ async def _body(receive: Any) -> bytes:
 async def _send(
     send: Any, status: int, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers or []})
+    fields = [*(headers or []), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": fields})
     await send({"type": "http.response.body", "body": body})
 
 

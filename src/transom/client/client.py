@@ -255,12 +255,12 @@ class _BaseClient:
             request = next_request
 
     async def _send_single(self, request: Request) -> Response:
-        for hook in self.event_hooks["request"]:
-            await _call(hook, request)
         jar_cookie = self.cookies.cookie_header(request.url) if self.cookies else None
         if jar_cookie:
             caller = request.extensions.get(COOKIE_EXTENSION)
             request.headers["cookie"] = _join_cookies(caller, jar_cookie)
+        for hook in self.event_hooks["request"]:  # they see the request as it goes out
+            await _call(hook, request)
         started = time.perf_counter()
         if self.retries is None:
             response = await self._transport.handle_request(request)

@@ -213,14 +213,16 @@ class CookieJar:
             expires = _timestamp(parsed.expires)
         domain = (parsed.domain or "").lower().lstrip(".")
         host_only = True
-        if domain:
-            if _is_public_suffix(domain) and domain != host:
-                return  # §5.3 step 5: no cookies for a whole public suffix
+        if domain and _is_public_suffix(domain):
             if domain != host:
-                if not domain_match(host, domain):
-                    return  # §5.3 step 6: the server may not set cookies for other sites
-                host_only = False
-        domain = domain if not host_only else host
+                return  # §5.3 step 5: no cookies for a whole public suffix
+            domain = ""  # ... unless it is the host itself: then host-only
+        if domain:
+            if not domain_match(host, domain):
+                return  # §5.3 step 6: the server may not set cookies for other sites
+            host_only = False
+        else:
+            domain = host
         path = parsed.path if parsed.path and parsed.path.startswith("/") else None
         if parsed.secure and url.scheme != "https":
             return  # RFC 6265bis §5.7 step 8: Secure cookies only come over https

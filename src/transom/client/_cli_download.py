@@ -1,0 +1,84 @@
+"""``transom http --download``: stream the body to a file with a progress bar on stderr."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import unquote
+
+from transom.client.models import Response
+from transom.http.headers import parse_options_header
+
+__all__ = ["download", "filename_for"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def filename_for(response: Response) -> str:
+    """Content-Disposition's filename, else the URL's last path segment, else index.html.
+
+    Only the base name is kept and odd characters are replaced, so a server
+    cannot make us write outside the current directory.
+    """
+    _, params = parse_options_header(response.headers.get("content-disposition"))
+    name = params.get("filename", "")
+    if not name and response.url is not None:
+        name = unquote(response.url.raw_path.rstrip("/").rsplit("/", 1)[-1])
+    name = _UNSAFE.sub("_", os.path.basename(name)).strip(" .")
+    return name or "index.html"
+
+
+def _unique(path: Path) -> Path:
+    if not path.exists():
+        return path
+    for n in range(1, 10000):
+        candidate = path.with_name(f"{path.name}-{n}")
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(f"too many files named {path.name}-N")
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover - the loop always returns
+
+
+def download(response: Response, output: str | None, err: TextIO) -> Path:
+    """Write the body to ``output`` (or a name from the response); returns the path."""
+    path = Path(output) if output else _unique(Path(filename_for(response)))
+    length = response.headers.get("content-length")
+    total = int(length) if length and length.isdigit() else None
+    started = last = time.monotonic()
+    done = 0
+    with open(path, "wb") as f:
+        for chunk in response.iter_bytes():
+            f.write(chunk)
+            done += len(chunk)
+            now = time.monotonic()
+            if now - last >= 0.1:
+                last = now
+                _progress(err, done, total, now - started)
+    elapsed = max(time.monotonic() - started, 1e-6)
+    _progress(err, done, total, elapsed)
+    err.write(f"\nDone. {_size(done)} in {elapsed:.2f}s ({_size(done / elapsed)}/s) -> {path}\n")
+    err.flush()
+    return path
+
+
+def _progress(err: TextIO, done: int, total: int | None, elapsed: float) -> None:
+    rate = _size(done / max(elapsed, 1e-6)) + "/s"
+    if total:
+        width = 30
+        filled = min(width, int(width * done / total))
+        bar = "#" * filled + "-" * (width - filled)
+        line = f"\r[{bar}] {done * 100 // total:3d}% {_size(done)} / {_size(total)} {rate}"
+    else:
+        line = f"\r{_size(done)} {rate}"
+    err.write(line)
+    err.flush()
