@@ -5,6 +5,7 @@ The public names are re-exported here; ``tests/test_public_api.py`` pins them.
 
 from __future__ import annotations
 
+from transom.client import AsyncClient, Client
 from transom.exceptions import (
     ConfigurationError,
     HTTPError,
@@ -38,8 +39,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "App",
+    "AsyncClient",
     "BackgroundTask",
     "BackgroundTasks",
+    "Client",
     "ConfigurationError",
     "EventSourceResponse",
     "FileResponse",

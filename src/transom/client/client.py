@@ -30,7 +30,6 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any
 
-from transom import __version__
 from transom.client._aio import AsyncioBackend
 from transom.client._backend import Backend
 from transom.client._blocking import BlockingBackend
@@ -58,7 +57,18 @@ class _Unset:
 
 USE_CLIENT_DEFAULT: Any = _Unset()
 TIMEOUT_EXTENSION = "timeout"
-_USER_AGENT = f"transom/{__version__}"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("transom")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "dev"
+
+
+_USER_AGENT = f"transom/{_version()}"
 _URL_CACHE_SIZE = 512
 
 
