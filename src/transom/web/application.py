@@ -44,7 +44,7 @@ from transom.web.errors import (
     should_reraise,
 )
 from transom.web.requests import DEFAULT_MAX_BODY_SIZE, State
-from transom.web.routing import Converter, Router, RouteTable, _MountCall
+from transom.web.routing import Converter, Router, RouteTable
 
 __all__ = ["App", "Middleware"]
 
@@ -220,16 +220,17 @@ class App(Router):
     async def _http(self, scope: Scope, receive: Receive, send: Send, outermost: bool) -> None:
         request = None
         unhandled: Exception | None = None
+        response: ASGIApp  # a Response, or the call of a mounted app
         try:
             assert self._table is not None
             found = self._table.lookup(scope, _route_path(scope), scope["method"])
-            if type(found) is tuple:
+            if isinstance(found, tuple):
                 route, params = found
                 if params is not None:
                     scope["path_params"] = params
                 response, request = await route.handle(scope, receive, params)
             else:
-                response = found  # type: ignore[assignment]
+                response = found
         except Exception as exc:
             try:
                 handled = await handle_request_error(self.exception_handlers, scope, receive, exc)
@@ -261,7 +262,7 @@ class App(Router):
         for mount in self._table.mounts:
             if path == mount.path or path.startswith(mount.path + "/"):
                 child = dict(scope, root_path=scope.get("root_path", "") + mount.path)
-                await _MountCall(mount.app, child)(child, receive, send)
+                await mount.app(child, receive, send)
                 return
         if kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})

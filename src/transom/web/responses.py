@@ -340,7 +340,8 @@ class StreamingResponse(Response):
         self.raw_headers = raw
 
     async def send_body(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watch = _DisconnectWatch(receive, cancel_on_disconnect=hasattr(self.content, "__aiter__"))
+        is_async = isinstance(self.content, AsyncIterable)
+        watch = _DisconnectWatch(receive, cancel_on_disconnect=is_async)
         try:
             await self._stream(send, watch)
         except asyncio.CancelledError:
@@ -357,8 +358,9 @@ class StreamingResponse(Response):
 
     async def _stream(self, send: Send, watch: _DisconnectWatch) -> None:
         content = self.content
-        if hasattr(content, "__aiter__"):
-            iterator: AsyncIterable[str | bytes] = content  # type: ignore[assignment]
+        iterator: AsyncIterable[str | bytes]
+        if isinstance(content, AsyncIterable):
+            iterator = content
         else:
             iterator = iterate_in_threadpool(iter(content))
         try:
