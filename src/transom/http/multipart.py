@@ -12,10 +12,11 @@ tail and walks a four-state machine (PREAMBLE -> DELIMITER -> HEADERS ->
 BODY -> DELIMITER ... -> EPILOGUE). In BODY, the one state that sees most
 of the bytes, it runs one ``bytes.find`` for ``CRLF--B`` over the whole
 buffer and hands everything before it to the caller as a single
-``PartData``; when the delimiter is not there, everything up to the last
+``PartData``; when the delimiter is not there, everything up to the first
 CR within the final ``len(CRLF--B) - 1`` bytes goes out and only that
-possible delimiter prefix is kept. So a part costs a few C-level searches
-and copies per chunk, never a Python loop over its bytes, and the memory
+possible delimiter prefix is kept. ``feed`` takes that case (the middle of
+a part) before anything else. So a part costs one C-level search per chunk
+and usually no copy, never a Python loop over its bytes, and the memory
 held is bounded by the delimiter length (or ``max_header_bytes`` while
 reading headers).
 
@@ -239,7 +240,13 @@ class MultipartParser:
             raise MultipartError(f"multipart body over {max_total} bytes", status_code=413)
         buf = self._buffer + data if self._buffer else bytes(data)
         events: list[MultipartEvent] = []
-        pos, progress = 0, True
+        pos = 0
+        if self._state == _BODY:
+            found = buf.find(self._delimiter)
+            if found == -1:  # the common case: the middle of a part, in one slice
+                return self._middle(buf)
+            pos = self._part_end(buf, 0, found, events)
+        progress = True
         while progress:
             state = self._state
             if state == _BODY:
@@ -331,24 +338,34 @@ class MultipartParser:
         )
         return PartBegin(headers, name, filename, headers.get("content-type"))
 
+    def _middle(self, buf: bytes) -> list[MultipartEvent]:
+        """``buf`` holds no delimiter: hand it all out but a possible delimiter prefix."""
+        # The prefix starts with the CR of its CRLF: keep from the first CR among
+        # the last len(delimiter) - 1 bytes, if there is one.
+        cr = buf.find(b"\r", max(0, len(buf) - len(self._delimiter) + 1))
+        if cr == -1:
+            self._buffer = b""
+            return self._data(buf, []) if buf else []
+        self._buffer = buf[cr:]
+        return self._data(buf[:cr], []) if cr else []
+
     def _body(self, buf: bytes, pos: int, events: list[MultipartEvent]) -> tuple[int, bool]:
         found = buf.find(self._delimiter, pos)
         if found == -1:
-            # Hold back only a possible delimiter prefix: it starts with the CR of
-            # its CRLF, so keep from the first CR among the last len - 1 bytes.
-            tail_start = max(pos, len(buf) - len(self._delimiter) + 1)
-            cr = buf.find(b"\r", tail_start)
-            end = len(buf) if cr == -1 else cr
-            if end > pos:
-                self._data(buf[pos:end] if pos or end < len(buf) else buf, events)
-            return end, False
+            self._buffer = b""
+            events += self._middle(buf[pos:])
+            return len(buf) - len(self._buffer), False
+        return self._part_end(buf, pos, found, events), True
+
+    def _part_end(self, buf: bytes, pos: int, found: int, events: list[MultipartEvent]) -> int:
+        """The delimiter is at ``found``: the part's last data, its end; returns where next."""
         if found > pos:
             self._data(buf[pos:found], events)
         events.append(_PART_END)
         self._state = _DELIMITER
-        return found + len(self._delimiter), True
+        return found + len(self._delimiter)
 
-    def _data(self, chunk: bytes, events: list[MultipartEvent]) -> None:
+    def _data(self, chunk: bytes, events: list[MultipartEvent]) -> list[MultipartEvent]:
         self._part_size += len(chunk)
         limit = self._part_limit
         if limit is not None and self._part_size > limit:
@@ -356,6 +373,7 @@ class MultipartParser:
                 f"multipart part {self._part_name!r} is over {limit} bytes", status_code=413
             )
         events.append(PartData(chunk))
+        return events
 
 
 def _parse_header_block(block: bytes) -> Headers:
