@@ -72,8 +72,15 @@ async def test_cli_signal_lets_in_flight_requests_finish(app_dir: Path, signum: 
         await server.stop()
 
 
-async def test_cli_serves_with_access_log(app_dir: Path) -> None:
-    server = await ServerProcess.start(app_dir, "slowapp:app", "--port", "0")
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param(["--loop", "asyncio", "--http-parser", "python"], id="asyncio-python"),
+        pytest.param(["--loop", "uvloop", "--http-parser", "llhttp"], id="uvloop-llhttp"),
+    ],
+)
+async def test_cli_serves_on_each_loop_and_parser(app_dir: Path, options: list[str]) -> None:
+    server = await ServerProcess.start(app_dir, "slowapp:app", "--port", "0", *options)
     client = await RawClient.connect(server.port)
     try:
         assert (await client.request(get("/"))).status == 200

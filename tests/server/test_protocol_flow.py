@@ -157,3 +157,25 @@ async def test_flow_continue_written_once_body_is_awaited() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
     assert transport.writes[-1].startswith(b"HTTP/1.1 200 OK")
+
+
+async def test_flow_async_app_response_is_one_write() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.sleep(0)  # finish outside data_received
+        await hello_app(scope, receive, send)
+
+    protocol, transport = connect(app)
+    protocol.data_received(get("/"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(transport.writes) == 1
+    assert transport.writes[0].endswith(b"\r\n\r\nhello")
+
+
+async def test_flow_app_system_exit_does_not_escape() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise SystemExit(1)
+
+    protocol, transport = connect(app)
+    protocol.data_received(get("/"))
+    assert transport.writes[0].startswith(b"HTTP/1.1 500 ")

@@ -13,6 +13,17 @@ from transom._types import Receive, Scope, Send
 from .rawhttp import RawClient, get, hello_app, scope_app
 
 
+@pytest.fixture(params=["llhttp", "python"])
+def serve(request: pytest.FixtureRequest, serve: Any) -> Any:
+    """Every test here runs on both parser backends of the connection core."""
+
+    async def start(app: Any, **options: Any) -> Any:
+        options.setdefault("http_parser", request.param)
+        return await serve(app, **options)
+
+    return start
+
+
 @pytest.mark.parametrize(
     ("options", "request_bytes", "status"),
     [

@@ -97,10 +97,10 @@ class Cycle:
         """Run the app for this exchange; never raises (errors become 500 or a close)."""
         try:
             await app(self.scope, self.receive, self.send)
-        except BaseException as exc:
+        except GeneratorExit:
+            raise  # the coroutine is being closed: it must not go on
+        except BaseException as exc:  # even SystemExit: a request never ends the worker
             self.protocol.on_app_error(self, exc)
-            if not isinstance(exc, Exception | asyncio.CancelledError):
-                raise
         else:
             if not self.response_complete:
                 self.protocol.on_app_error(self, None)

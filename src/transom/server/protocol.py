@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from typing import cast
+from typing import Any, cast
 from urllib.parse import unquote_to_bytes
 
 from transom.exceptions import ClientDisconnected, RemoteProtocolError
@@ -172,13 +172,16 @@ class HttpProtocol(asyncio.Protocol):
         self._batching = True
         try:
             while True:
-                event = conn.next_event()
+                # Any: the branches below narrow by exact type; cast() would
+                # cost a call per event on the hot path.
+                event: Any = conn.next_event()
                 kind = type(event)
                 # Most frequent first: Request, EndOfMessage, NEED_DATA.
                 if kind is Request:
-                    self._on_request(cast(Request, event))
+                    self._on_request(event)
                 elif kind is EndOfMessage:
-                    cycle = cast(Cycle, self.cycle)
+                    cycle = self.cycle
+                    assert cycle is not None  # invariant: a Request event came first
                     cycle.body_complete = True
                     if cycle.started:
                         cycle.wake()
@@ -191,8 +194,9 @@ class HttpProtocol(asyncio.Protocol):
                         self._start_app(pending)
                     break
                 elif kind is Data:
-                    cycle = cast(Cycle, self.cycle)
-                    if cycle.feed(cast(Data, event).data) > self.state.read_high_water:
+                    cycle = self.cycle
+                    assert cycle is not None  # invariant: a Request event came first
+                    if cycle.feed(event.data) > self.state.read_high_water:
                         self._pause_reading()
                 elif event is PAUSED:
                     # The app is busy; what else came is pipelined: bound it.
@@ -205,6 +209,9 @@ class HttpProtocol(asyncio.Protocol):
                     break
         except RemoteProtocolError as exc:
             self._reject(exc.status_code)
+        except Exception:  # a bug here must cost one connection, never the worker
+            logger.exception("internal error while handling a connection")
+            self.transport.abort()
         finally:
             self._batching = False
             out = self._out
