@@ -42,7 +42,7 @@ from transom.http.connection import NEED_DATA, Connection, Limits, Role, State
 from transom.http.headers import Headers
 
 if TYPE_CHECKING:
-    from transom.client.pool import ConnectionPool
+    from transom.client.pool import ConnectionPool, PoolKey
 
 __all__ = ["HTTP11Connection", "StaleConnection"]
 
@@ -78,7 +78,7 @@ class HTTP11Connection:
     def __init__(
         self,
         stream: NetworkStream,
-        key: str,
+        key: PoolKey,
         pool: ConnectionPool,
         *,
         proxy_forward: bool = False,

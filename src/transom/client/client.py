@@ -99,7 +99,7 @@ class _BaseClient:
     ) -> None:
         self._backend = backend
         self.base_url = _base_url(base_url)
-        self._url_cache: dict[str, URL] = {}
+        self._url_cache: dict[str, tuple[URL, bytes]] = {}
         self.params = QueryParams(params) if params else None
         self.headers = Headers(
             {"user-agent": _USER_AGENT, "accept": "*/*", "accept-encoding": ACCEPT_ENCODING}
@@ -129,22 +129,23 @@ class _BaseClient:
         self.is_closed = False
 
     # --- building ---------------------------------------------------------------------
-    def _merge_url(self, url: URL | str) -> URL:
-        if isinstance(url, URL) and (url.is_absolute or self.base_url is None):
-            return url
-        text = str(url)
-        cached = self._url_cache.get(text)
+    def _merge_url(self, url: URL | str) -> tuple[URL, bytes]:
+        """The absolute URL and its Host header value; repeated URLs are parsed once."""
+        key = url if isinstance(url, str) else str(url)
+        cached = self._url_cache.get(key)
         if cached is not None:
             return cached
-        if self.base_url is None or "://" in text[:12]:
-            merged = URL(text)
+        if isinstance(url, URL) and (url.is_absolute or self.base_url is None):
+            merged = url
+        elif self.base_url is None or "://" in key[:12]:
+            merged = URL(key)
         else:
             # base_url is a prefix: "/users" under "https://h/api/" is "https://h/api/users".
-            merged = self.base_url.join(text.lstrip("/"))
+            merged = self.base_url.join(key.lstrip("/"))
         if len(self._url_cache) >= _URL_CACHE_SIZE:
             self._url_cache.clear()
-        self._url_cache[text] = merged  # URLs are immutable: parse a repeated one once
-        return merged
+        entry = self._url_cache[key] = (merged, host_header(merged).encode("ascii"))
+        return entry
 
     def build_request(
         self,
@@ -162,13 +163,11 @@ class _BaseClient:
         extensions: dict[str, Any] | None = None,
     ) -> Request:
         """The ``Request`` a call with these arguments sends (nothing is sent)."""
-        target = self._merge_url(url)
+        target, host = self._merge_url(url)
         if self.params or params:
             target = _with_params(target, self.params, params)
         # Host first (RFC 9112 §3.2 asks for it early), then the client's defaults.
-        request_headers = Headers(
-            raw=[(b"host", host_header(target).encode("ascii")), *self.headers.raw]
-        )
+        request_headers = Headers(raw=[(b"host", host), *self.headers.raw])
         if headers:
             request_headers.update(headers)
         body, content_type = encode_body(content=content, data=data, files=files, json=json)
@@ -180,8 +179,10 @@ class _BaseClient:
             jar = CookieJar(cookies)
             caller = "; ".join(f"{name}={value}" for name, value in jar.items())
             request_headers["cookie"] = _join_cookies(request_headers.get("cookie"), caller)
-        if "cookie" in request_headers:
-            ext[COOKIE_EXTENSION] = request_headers["cookie"]
+        for name, value in request_headers.raw:
+            if name == b"cookie":
+                ext[COOKIE_EXTENSION] = value.decode("latin-1")
+                break
         ext[TIMEOUT_EXTENSION] = self.timeout if isinstance(timeout, _Unset) else Timeout(timeout)
         return Request(method, target, headers=request_headers, content=body, extensions=ext)
 
@@ -219,7 +220,10 @@ class _BaseClient:
         )
         history: list[Response] = []
         while True:
-            response = await self._send_with_auth(request, flow_auth)
+            if flow_auth is None:
+                response = await self._send_single(request)
+            else:
+                response = await self._send_with_auth(request, flow_auth)
             try:
                 for hook in self.event_hooks["response"]:
                     await _call(hook, response)
@@ -247,9 +251,7 @@ class _BaseClient:
                 raise
         return response
 
-    async def _send_with_auth(self, request: Request, auth: Auth | None) -> Response:
-        if auth is None:
-            return await self._send_single(request)
+    async def _send_with_auth(self, request: Request, auth: Auth) -> Response:
         flow = auth.auth_flow(request)
         request = next(flow)
         while True:
@@ -281,8 +283,10 @@ class _BaseClient:
         if response.closed:  # the body came with the head
             response.elapsed = timedelta(seconds=time.perf_counter() - started)
         response.default_encoding = self.default_encoding
-        if "set-cookie" in response.headers:
-            self.cookies.extract(response.headers.get_list("set-cookie"), request.url)
+        for name, _ in response.headers.raw:
+            if name == b"set-cookie":
+                self.cookies.extract(response.headers.get_list("set-cookie"), request.url)
+                break
         return response
 
     async def _aclose(self) -> None:

@@ -236,6 +236,11 @@ class Response:
         )
 
     def _decode_all(self, raw: bytes) -> bytes:
+        for name, value in self.headers.raw:
+            if name == b"content-encoding":
+                break
+        else:
+            return raw
         decoder = content_decoder(self.headers.get("content-encoding"))
         if decoder is None:
             return raw

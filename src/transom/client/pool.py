@@ -40,7 +40,10 @@ from transom.client.transports import BaseTransport
 from transom.exceptions import PoolTimeout, UnsupportedProtocol
 from transom.http.url import URL
 
-__all__ = ["ConnectionPool", "HTTPTransport"]
+__all__ = ["ConnectionPool", "HTTPTransport", "PoolKey"]
+
+#: (scheme, host, port, proxy origin): connections are shared only within one key.
+PoolKey = tuple[str, str, int | None, str | None]
 
 
 class ConnectionPool:
@@ -48,14 +51,14 @@ class ConnectionPool:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self._idle: dict[str, list[HTTP11Connection]] = {}
-        self._open: dict[str, int] = {}
+        self._idle: dict[PoolKey, list[HTTP11Connection]] = {}
+        self._open: dict[PoolKey, int] = {}
         self._total = 0
         self._idle_count = 0
         self._waiters: deque[Waiter] = deque()
         self._lock = threading.Lock()
 
-    def _checkout(self, key: str, fresh: bool = False) -> HTTP11Connection | bool:
+    def _checkout(self, key: PoolKey, fresh: bool = False) -> HTTP11Connection | bool:
         """An idle connection, True (a slot is reserved: connect), or False (wait).
 
         ``fresh``: never an idle one (after a stale connection, its siblings are
@@ -99,6 +102,8 @@ class ConnectionPool:
         self._total -= 1
 
     def _wake(self) -> None:
+        if not self._waiters:
+            return
         waiters, self._waiters = self._waiters, deque()
         for waiter in waiters:
             waiter.wake()
@@ -126,7 +131,7 @@ class ConnectionPool:
             self._forget(conn)
             self._wake()
 
-    def unreserve(self, key: str) -> None:
+    def unreserve(self, key: PoolKey) -> None:
         """A reserved slot was not used (connecting failed)."""
         with self._lock:
             self._open[key] -= 1
@@ -194,7 +199,7 @@ class HTTPTransport(BaseTransport):
             )
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         proxy = self._proxy_for(url)
-        key = url.origin if proxy is None else f"{url.origin} via {proxy.url.origin}"
+        key = (url.scheme, url.host, url.port, None if proxy is None else proxy.url.origin)
         if proxy is not None and proxy.authorization and url.scheme == "http":
             request.headers["proxy-authorization"] = proxy.authorization
         conn = await self._acquire(key, url, proxy, timeout)
@@ -214,7 +219,7 @@ class HTTPTransport(BaseTransport):
             raise stale.error from stale
 
     async def _acquire(
-        self, key: str, url: URL, proxy: Proxy | None, timeout: Timeout, *, fresh: bool = False
+        self, key: PoolKey, url: URL, proxy: Proxy | None, timeout: Timeout, *, fresh: bool = False
     ) -> HTTP11Connection:
         pool = self.pool
         deadline = None if timeout.pool is None else time.monotonic() + timeout.pool
@@ -240,7 +245,7 @@ class HTTPTransport(BaseTransport):
             raise
 
     async def _connect(
-        self, key: str, url: URL, proxy: Proxy | None, timeout: Timeout
+        self, key: PoolKey, url: URL, proxy: Proxy | None, timeout: Timeout
     ) -> HTTP11Connection:
         https = url.scheme == "https"
         host, port = url.host, url.effective_port or (443 if https else 80)
