@@ -13,10 +13,18 @@ from .processes import SLOW_APP, ServerProcess, run_to_exit
 from .rawhttp import RawClient, get
 
 
+NO_START = """
+async def app(scope, receive, send):
+    await receive()
+    await send({"type": "lifespan.startup.failed", "message": "no database"})
+"""
+
+
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
     (tmp_path / "slowapp.py").write_text(SLOW_APP)
     (tmp_path / "broken.py").write_text("x = 1 / 0\n")
+    (tmp_path / "nostart.py").write_text(NO_START)
     return tmp_path
 
 
@@ -35,6 +43,12 @@ async def test_cli_bad_app_exits_2_with_one_line(app_dir: Path, target: str, mes
     assert message in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+async def test_cli_lifespan_startup_failure_exits_3(app_dir: Path) -> None:
+    code, err = await run_to_exit(app_dir, "nostart:app", "--port", "0")
+    assert code == 3
+    assert "no database" in err
 
 
 async def test_cli_port_in_use_exits_2(app_dir: Path) -> None:
