@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from .processes import SLOW_APP, ServerProcess
+from .processes import SLOW_APP, ServerProcess, run_to_exit
 from .rawhttp import RawClient, get
 
 
@@ -68,3 +68,14 @@ async def test_supervisor_sigterm_finishes_in_flight_requests(tmp_path: Path) ->
         for client in clients:
             await client.close()
         await server.stop()
+
+
+async def test_supervisor_stops_when_workers_cannot_start(tmp_path: Path) -> None:
+    (tmp_path / "nostart.py").write_text(
+        "async def app(scope, receive, send):\n"
+        "    await receive()\n"
+        "    await send({'type': 'lifespan.startup.failed', 'message': 'no database'})\n"
+    )
+    code, err = await run_to_exit(tmp_path, "nostart:app", "--port", "0", "--workers", "2")
+    assert code == 3
+    assert "no database" in err

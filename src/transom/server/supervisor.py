@@ -37,6 +37,7 @@ __all__ = ["Supervisor"]
 logger = logging.getLogger("transom.error")
 
 _REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
+_STARTUP_FAILED = 3  # Server.run()'s exit code when lifespan start-up fails
 
 
 class Supervisor:
@@ -69,11 +70,11 @@ class Supervisor:
         try:
             for _ in range(self.config.workers):
                 self._start_worker()
-            self._watch()
+            code = self._watch()
             self._stop_workers()
         finally:
             self._socket.close()
-        return 0
+        return code
 
     def _bind(self) -> socket.socket:
         if not self._per_worker_socket:
@@ -103,8 +104,12 @@ class Supervisor:
         self.workers.append(process)
         logger.info("started worker pid %s", process.pid)
 
-    def _watch(self) -> None:
-        """Replace dead workers until a signal asks us to stop."""
+    def _watch(self) -> int:
+        """Replace dead workers until a signal asks us to stop; the exit code.
+
+        A worker whose app failed its lifespan start-up (exit 3) would fail
+        again: that stops everything with the same code instead of a loop.
+        """
         recent_deaths: list[float] = []
         while not self._stopping:
             wait([p.sentinel for p in self.workers], timeout=0.5)
@@ -114,11 +119,14 @@ class Supervisor:
                 self.workers.remove(process)
                 process.join()
                 logger.warning("worker %s died (exit %s)", process.pid, process.exitcode)
+                if process.exitcode == _STARTUP_FAILED:
+                    return _STARTUP_FAILED
                 now = time.monotonic()
                 recent_deaths = [t for t in recent_deaths if now - t < 10] + [now]
                 if len(recent_deaths) > 5 * self.config.workers:
                     time.sleep(1)  # a crash loop: do not spin
                 self._start_worker()
+        return 0
 
     def _stop_workers(self) -> None:
         for process in self.workers:
