@@ -12,7 +12,6 @@ import pytest
 from .processes import SLOW_APP, ServerProcess, run_to_exit
 from .rawhttp import RawClient, get
 
-
 NO_START = """
 async def app(scope, receive, send):
     await receive()
