@@ -184,8 +184,12 @@ class AsyncioStream(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._transport is not None:
-            self._transport.close()
+        transport = self._transport
+        if transport is not None:
+            if transport.get_write_buffer_size():
+                transport.abort()  # unsent bytes would hold a closing transport open forever
+            else:
+                transport.close()
 
 
 class _FutureWaiter:

@@ -154,6 +154,8 @@ class Response:
         self._text: str | None = None
         self._cookies: dict[str, str] | None = None
         self.closed = stream is None
+        if content is None and stream is None:
+            content = b""
         self._raw = content
         if content is not None:
             self._content = self._decode_all(content)
@@ -236,7 +238,7 @@ class Response:
         )
 
     def _decode_all(self, raw: bytes) -> bytes:
-        for name, value in self.headers.raw:
+        for name, _ in self.headers.raw:
             if name == b"content-encoding":
                 break
         else:
