@@ -15,6 +15,7 @@ import contextlib
 import select
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections import deque
@@ -32,35 +33,58 @@ from transom.exceptions import (
 
 __all__ = ["BlockingBackend", "Portal", "SocketStream"]
 
+_PEEK = socket.MSG_PEEK | socket.MSG_DONTWAIT
+
 
 class SocketStream:
-    """A blocking socket (maybe TLS-wrapped) behind the NetworkStream interface."""
+    """A blocking socket (maybe TLS-wrapped) behind the NetworkStream interface.
 
-    __slots__ = ("_sock", "_timeout")
+    Timeouts on a plain TCP socket are the kernel's (``SO_RCVTIMEO`` /
+    ``SO_SNDTIMEO`` on a blocking socket): Python's own socket timeout would
+    ``poll()`` before every ``recv`` and ``send``, two extra system calls per
+    request. A TLS socket keeps Python's timeout, which ``ssl`` understands.
+    """
+
+    __slots__ = ("_kernel_timeouts", "_sock", "_timeouts")
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
-        self._timeout: float | None = sock.gettimeout()
+        self._kernel_timeouts = not isinstance(sock, ssl.SSLSocket)
+        if self._kernel_timeouts:
+            sock.settimeout(None)
+        # Per direction (read, write): the timeout currently set on the socket.
+        self._timeouts: list[float | None] = [-1.0, -1.0]
 
-    def _set_timeout(self, timeout: float | None) -> None:
-        if timeout != self._timeout:
+    def _set_timeout(self, direction: int, timeout: float | None) -> None:
+        if self._timeouts[direction] == timeout:
+            return
+        self._timeouts[direction] = timeout
+        if not self._kernel_timeouts:
+            self._timeouts[1 - direction] = timeout
             self._sock.settimeout(timeout)
-            self._timeout = timeout
+            return
+        seconds = 0.0 if timeout is None else timeout  # a zero timeval means "forever"
+        option = socket.SO_RCVTIMEO if direction == 0 else socket.SO_SNDTIMEO
+        whole = int(seconds)
+        micros = max(int((seconds - whole) * 1e6), 1 if whole == 0 and seconds else 0)
+        self._sock.setsockopt(socket.SOL_SOCKET, option, struct.pack("ll", whole, micros))
 
     async def read(self, timeout: float | None) -> bytes:
-        self._set_timeout(timeout)
+        if self._timeouts[0] != timeout:
+            self._set_timeout(0, timeout)
         try:
             return self._sock.recv(65536)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
             raise ReadTimeout(f"no data from the server for {timeout} s") from None
         except OSError as exc:
             raise ReadError(f"reading from the server failed: {exc}") from exc
 
     async def write(self, data: bytes, timeout: float | None) -> None:
-        self._set_timeout(timeout)
+        if self._timeouts[1] != timeout:
+            self._set_timeout(1, timeout)
         try:
             self._sock.sendall(data)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError, ssl.SSLWantWriteError):
             raise WriteTimeout(f"the server took no data for {timeout} s") from None
         except OSError as exc:
             raise WriteError(f"writing to the server failed: {exc}") from exc
@@ -68,7 +92,7 @@ class SocketStream:
     async def start_tls(
         self, context: ssl.SSLContext, server_hostname: str, timeout: float | None
     ) -> SocketStream:
-        self._set_timeout(timeout)
+        self._sock.settimeout(timeout)
         try:
             return SocketStream(context.wrap_socket(self._sock, server_hostname=server_hostname))
         except TimeoutError:
@@ -79,14 +103,22 @@ class SocketStream:
             raise ConnectError(f"TLS handshake failed: {exc}") from exc
 
     def is_stale(self) -> bool:
+        # An idle connection with something to read has either been closed by
+        # the server (EOF) or carries bytes nobody asked for: unusable either way.
+        if self._kernel_timeouts:
+            try:
+                self._sock.recv(1, _PEEK)  # EOF (b"") or stray bytes: either way stale
+            except BlockingIOError:
+                return False  # nothing to read: the connection is still good
+            except OSError:
+                pass
+            return True
         if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
             return True
         try:
             readable, _, _ = select.select([self._sock], [], [], 0)
         except (OSError, ValueError):
             return True
-        # An idle connection with something to read has either been closed by
-        # the server (EOF) or carries bytes nobody asked for: unusable either way.
         return bool(readable)
 
     def close(self) -> None:
