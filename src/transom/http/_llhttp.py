@@ -1,0 +1,126 @@
+"""The fast parser backend: llhttp (through httptools) tokenises heads in C.
+
+Same interface and same verdicts as ``parser.PythonParser``:
+
+* llhttp reads one complete head per call (the connection found its end).
+  After a head that announces a body, llhttp would wait for the body, which
+  the connection decodes itself; that parser is then replaced by a fresh one
+  before the next head. Bodiless requests (the common case) reuse the parser.
+* The reference parser is the judge of anything llhttp rejects: on an llhttp
+  error the head is parsed again by the reference parser, which either
+  raises the precise error (with its status code) or returns the tokens
+  (llhttp knows only registered methods, the reference accepts any token).
+  The error path is rare, so this costs nothing on the hot path and keeps
+  the verdicts of both backends identical.
+* Where llhttp is more lenient than the reference, a cheap check after the
+  parse hands the head to the reference too: more than one space between
+  the parts of the request line (llhttp skips them), and trailing
+  whitespace in a field value (llhttp keeps it, the reference strips it).
+  The differential tests in tests/http/test_smuggling.py keep the two
+  aligned.
+"""
+
+from __future__ import annotations
+
+import httptools
+
+from transom.http.events import HeaderList
+from transom.http.parser import PythonParser, RequestHead, ResponseHead
+
+__all__ = ["LlhttpParser"]
+
+
+class _Sink:
+    """The callbacks httptools calls while it parses one head."""
+
+    __slots__ = ("complete", "headers", "reason", "target")
+
+    def __init__(self) -> None:
+        self.headers: HeaderList = []
+        self.target = b""
+        self.reason = b""
+        self.complete = False
+
+    def on_url(self, url: bytes) -> None:
+        # One call per head: the whole head is fed at once.
+        self.target = url
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+class LlhttpParser:
+    """Heads tokenised by llhttp; see the module docstring."""
+
+    __slots__ = ("_reference", "_request", "_request_sink", "_response_sink")
+
+    name = "llhttp"
+
+    def __init__(self) -> None:
+        self._reference = PythonParser()
+        self._request_sink = _Sink()
+        self._request = httptools.HttpRequestParser(self._request_sink)
+        self._response_sink = _Sink()
+
+    def parse_request_head(self, buffer: bytes, start: int, end: int) -> RequestHead:
+        sink = self._request_sink
+        parser = self._request
+        headers: HeaderList = []
+        sink.headers = headers
+        sink.complete = False
+        try:
+            if start == 0 and end + 4 == len(buffer):
+                parser.feed_data(buffer)
+            else:
+                parser.feed_data(memoryview(buffer)[start : end + 4])
+        except httptools.HttpParserUpgrade:
+            pass  # Upgrade / CONNECT: llhttp stops after the head, all we need.
+        except httptools.HttpParserError:
+            self._request = httptools.HttpRequestParser(sink)
+            return self._reference.parse_request_head(buffer, start, end)
+        if not sink.complete:
+            # llhttp now waits for a body that the connection decodes: start afresh.
+            self._request = httptools.HttpRequestParser(sink)
+        method: bytes = parser.get_method()
+        target = sink.target
+        # With single spaces the request line ends exactly here; extra spaces
+        # move the CRLF further on, a missing version (HTTP/0.9) moves it back.
+        line_end = start + len(method) + len(target) + 10
+        if (
+            not buffer.startswith(b"\r\n", line_end)
+            or not buffer.startswith(b" HTTP/", line_end - 9)
+            or buffer.find(b" \r\n", line_end, end + 2) >= 0
+            or buffer.find(b"\t\r\n", line_end, end + 2) >= 0
+        ):
+            return self._reference.parse_request_head(buffer, start, end)
+        return method, target, buffer[line_end - 3 : line_end], headers
+
+    def parse_response_head(self, buffer: bytes, start: int, end: int) -> ResponseHead:
+        # A response parser never survives a head (the body follows, or llhttp
+        # waits for EOF), so each head gets a fresh one; the client is not the
+        # hot path.
+        sink = self._response_sink
+        sink.reason = b""
+        headers: HeaderList = []
+        sink.headers = headers
+        parser = httptools.HttpResponseParser(sink)
+        try:
+            parser.feed_data(memoryview(buffer)[start : end + 4])
+        except httptools.HttpParserError:
+            return self._reference.parse_response_head(buffer, start, end)
+        if (
+            buffer.find(b" \r\n", start, end + 2) >= 0
+            or buffer.find(b"\t\r\n", start, end + 2) >= 0
+        ):
+            # Trailing whitespace (after a value or an empty reason): the
+            # reference strips it.
+            return self._reference.parse_response_head(buffer, start, end)
+        version = buffer[start + 5 : start + 8]
+        status: int = parser.get_status_code()
+        return version, status, sink.reason.strip(b" \t"), headers

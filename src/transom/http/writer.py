@@ -1,0 +1,162 @@
+"""Events to bytes: request and response heads, chunks, error responses.
+
+The writer serialises; it does not decide framing (``connection.py`` does).
+What it guarantees is that nothing the application hands it can split a
+message or inject a header (RFC 9110 §5.5, RFC 9112 §5): header names must be
+tokens, and no CR, LF or NUL may appear in a name, a value, a reason phrase,
+a method or a request target. A breach raises ``LocalProtocolError``.
+
+Checking every byte of every value costs time on the hot path, so the head
+is assembled first and then checked in one pass: a head of ``n`` lines must
+contain exactly ``n`` CR, ``n`` LF and ``n`` CRLF, and no NUL. Names are
+checked once each and remembered (a server sends the same few names again
+and again); ``header_kind`` returns what the connection needs to know about
+a name for framing at the same cost.
+"""
+
+from __future__ import annotations
+
+import re
+
+from transom.exceptions import LocalProtocolError
+from transom.http.events import HeaderList
+from transom.status import REASON_BYTES
+
+__all__ = [
+    "KIND_CONNECTION",
+    "KIND_CONTENT_LENGTH",
+    "KIND_OTHER",
+    "KIND_TRANSFER_ENCODING",
+    "KNOWN_NAMES",
+    "check_head",
+    "chunk",
+    "error_response",
+    "header_kind",
+    "last_chunk",
+    "request_line",
+    "status_line",
+]
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TARGET = re.compile(rb"[\x21-\x7e]+")
+
+KIND_OTHER = 0
+KIND_CONTENT_LENGTH = 1
+KIND_TRANSFER_ENCODING = 2
+KIND_CONNECTION = 3
+_KIND_BY_LOWER_NAME = {
+    b"content-length": KIND_CONTENT_LENGTH,
+    b"transfer-encoding": KIND_TRANSFER_ENCODING,
+    b"connection": KIND_CONNECTION,
+}
+# Validated names -> kind. Bounded, so a client that sends random names
+# cannot grow it without limit; beyond the bound names are checked each time.
+KNOWN_NAMES: dict[bytes, int] = {}
+_MAXKNOWN_NAMES = 1024
+
+_STATUS_LINES: dict[int, bytes] = {
+    code: b"HTTP/1.1 %d %s\r\n" % (code, reason) for code, reason in REASON_BYTES.items()
+}
+
+
+def header_kind(name: bytes) -> int:
+    """The framing role of a header name (``KIND_*``); ``LocalProtocolError``
+    if the name is not a token (RFC 9110 §5.1).
+
+    >>> header_kind(b"Content-Length") == KIND_CONTENT_LENGTH
+    True
+    """
+    kind = KNOWN_NAMES.get(name)
+    if kind is not None:
+        return kind
+    if not isinstance(name, bytes) or _TOKEN.fullmatch(name) is None:
+        raise LocalProtocolError(
+            f"invalid header name {name!r}: a name is a non-empty token "
+            "(letters, digits and !#$%&'*+-.^_`|~), as bytes"
+        )
+    kind = _KIND_BY_LOWER_NAME.get(name.lower(), KIND_OTHER)
+    if len(KNOWN_NAMES) < _MAXKNOWN_NAMES:
+        KNOWN_NAMES[name] = kind
+    return kind
+
+
+def check_head(head: bytes, lines: int) -> bytes:
+    """Return ``head`` if it has exactly ``lines`` CRLF-terminated lines and no
+    stray CR, LF or NUL; else ``LocalProtocolError`` (header injection)."""
+    if (
+        head.count(b"\n") != lines
+        or head.count(b"\r") != lines
+        or head.count(b"\r\n") != lines
+        or b"\x00" in head
+    ):
+        raise LocalProtocolError(
+            "a header value, reason phrase or request target contains CR, LF or NUL; "
+            "remove them (they would let the text forge headers or messages)"
+        )
+    return head
+
+
+def status_line(status_code: int, reason: bytes) -> bytes:
+    """``HTTP/1.1 200 OK\\r\\n``; the standard phrase when ``reason`` is empty.
+    We always speak HTTP/1.1, to 1.0 peers too (RFC 9110 §6.2)."""
+    if not reason:
+        line = _STATUS_LINES.get(status_code)
+        if line is not None:
+            return line
+    if type(status_code) is not int or not 100 <= status_code <= 999:
+        raise LocalProtocolError(f"invalid status code {status_code!r}: use an int in 100-999")
+    return b"HTTP/1.1 %d %s\r\n" % (status_code, reason)
+
+
+def request_line(method: bytes, target: bytes, http_version: bytes) -> bytes:
+    """``GET /path HTTP/1.1\\r\\n`` after checking method, target and version."""
+    if _TOKEN.fullmatch(method) is None:
+        raise LocalProtocolError(f"invalid method {method!r}: a method is a token")
+    if _TARGET.fullmatch(target) is None:
+        raise LocalProtocolError(
+            f"invalid request target {target!r}: percent-encode spaces, controls and non-ASCII"
+        )
+    if http_version not in (b"1.1", b"1.0"):
+        raise LocalProtocolError(f"cannot send HTTP/{http_version!r}: use b'1.1' or b'1.0'")
+    return b"%s %s HTTP/%s\r\n" % (method, target, http_version)
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body (RFC 9112 §7.1); ``b""`` for empty data, since
+    an empty chunk would end the body."""
+    if not data:
+        return b""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def last_chunk(trailers: HeaderList) -> bytes:
+    """The last chunk and the trailer section (RFC 9112 §7.1.2)."""
+    if not trailers:
+        return b"0\r\n\r\n"
+    parts = [b"0\r\n"]
+    for name, value in trailers:
+        if header_kind(name) != KIND_OTHER:
+            raise LocalProtocolError(f"{name!r} is framing and cannot be sent as a trailer")
+        parts += (name, b": ", value, b"\r\n")
+    parts.append(b"\r\n")
+    return check_head(b"".join(parts), len(trailers) + 2)
+
+
+def error_response(status_code: int) -> bytes:
+    """A complete ``Connection: close`` response for a protocol error.
+
+    The body is one plain-text line naming the problem; the caller sends it
+    and closes the connection.
+
+    >>> error_response(400).splitlines()[0]
+    b'HTTP/1.1 400 Bad Request'
+    """
+    reason = REASON_BYTES.get(status_code, b"Error")
+    body = reason + b"\n"
+    return b"%s%s%d\r\n%s\r\n\r\n%s" % (
+        status_line(status_code, reason),
+        b"content-type: text/plain; charset=utf-8\r\ncontent-length: ",
+        len(body),
+        b"connection: close",
+        body,
+    )
