@@ -287,3 +287,19 @@ def test_cookies_reach_test_client_jar() -> None:
     client = TestClient(app)
     client.get("/set")
     assert client.get("/read").json() == {"token": "abc"}
+
+
+async def test_streaming_response_head_closes_iterator_unread() -> None:
+    closed = []
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield b"never sent"
+        finally:
+            closed.append(True)
+
+    iterator = chunks()
+    next(iterator, None)  # started, so close() runs its finally
+    sent = await run(StreamingResponse(iterator), method="HEAD")
+    assert sent[1] == {"type": "http.response.body", "body": b""}
+    assert closed == [True]

@@ -339,6 +339,11 @@ class StreamingResponse(Response):
             raw.append((b"content-type", _content_type(self.media_type, self.charset)))
         self.raw_headers = raw
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") == "HEAD":
+            await _close(self.content)  # never iterated: release what it holds
+        await super().__call__(scope, receive, send)
+
     async def send_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         is_async = isinstance(self.content, AsyncIterable)
         watch = _DisconnectWatch(receive, cancel_on_disconnect=is_async)
