@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import AsyncIterator
 
-from transom.server.eager import start_eager
+import anyio
+import pytest
+
+from transom.server.eager import EagerStarter
 
 marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
 
 
-async def test_eager_synchronous_coroutine_needs_no_task() -> None:
+@pytest.fixture
+async def starter() -> AsyncIterator[EagerStarter]:
+    starter = EagerStarter(asyncio.get_running_loop())
+    yield starter
+    starter.close()
+    await asyncio.sleep(0)
+
+
+async def test_eager_synchronous_coroutine_completes_at_once(starter: EagerStarter) -> None:
     done: list[bool] = []
 
     async def work() -> None:
         done.append(True)
 
-    assert start_eager(asyncio.get_running_loop(), work()) is None
+    assert starter.start(work()) is None
     assert done == [True]
 
 
-async def test_eager_suspending_coroutine_continues_in_task() -> None:
+async def test_eager_suspending_coroutine_continues_in_task(starter: EagerStarter) -> None:
     steps: list[str] = []
     gate = asyncio.Event()
 
@@ -29,14 +41,44 @@ async def test_eager_suspending_coroutine_continues_in_task() -> None:
         await gate.wait()
         steps.append("second")
 
-    task = start_eager(asyncio.get_running_loop(), work())
+    task = starter.start(work())
     assert steps == ["first"] and task is not None
     gate.set()
-    await asyncio.wait_for(task, 5)
+    for _ in range(20):
+        await asyncio.sleep(0)
     assert steps == ["first", "second"]
 
 
-async def test_eager_cancellation_reaches_coroutine() -> None:
+async def test_eager_first_step_sees_the_task_that_continues_it(starter: EagerStarter) -> None:
+    seen: list[asyncio.Task[object] | None] = []
+
+    async def work() -> None:
+        seen.append(asyncio.current_task())
+        await asyncio.sleep(0.01)
+        seen.append(asyncio.current_task())
+
+    task = starter.start(work())
+    await asyncio.sleep(0.05)
+    assert seen[0] is not None
+    assert seen == [task, task]
+
+
+async def test_eager_anyio_cancel_scope_across_suspension(starter: EagerStarter) -> None:
+    finished: list[bool] = []
+
+    async def work() -> None:
+        with anyio.CancelScope():
+            await anyio.sleep(0.01)
+        with anyio.move_on_after(0.01):
+            await anyio.sleep(5)
+        finished.append(True)
+
+    starter.start(work())
+    await asyncio.sleep(0.2)
+    assert finished == [True]
+
+
+async def test_eager_cancellation_reaches_coroutine(starter: EagerStarter) -> None:
     cancelled: list[bool] = []
 
     async def work() -> None:
@@ -44,19 +86,33 @@ async def test_eager_cancellation_reaches_coroutine() -> None:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
             cancelled.append(True)
-            raise
 
-    task = start_eager(asyncio.get_running_loop(), work())
+    task = starter.start(work())
     assert task is not None
     await asyncio.sleep(0)
     task.cancel()
-    await asyncio.wait({task}, timeout=5)
+    for _ in range(5):
+        await asyncio.sleep(0)
     assert cancelled == [True]
 
 
-async def test_eager_context_changes_do_not_leak() -> None:
+async def test_eager_context_changes_do_not_leak(starter: EagerStarter) -> None:
     async def work() -> None:
         marker.set("changed")
 
-    start_eager(asyncio.get_running_loop(), work())
+    starter.start(work())
     assert marker.get() == "unset"
+
+
+async def test_eager_context_kept_across_suspension(starter: EagerStarter) -> None:
+    values: list[str] = []
+
+    async def work() -> None:
+        marker.set("request")
+        await asyncio.sleep(0)
+        values.append(marker.get())
+
+    starter.start(work())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert values == ["request"]

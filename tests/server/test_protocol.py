@@ -347,3 +347,19 @@ async def test_protocol_state_is_shallow_copy_per_request(serve: Any, client_fac
     client = await client_factory(server.port)
     assert (await client.request(get("/"))).body == b"db"
     assert (await client.request(get("/"))).body == b"db"
+
+
+async def test_protocol_app_sees_current_task_from_first_line(
+    serve: Any, client_factory: Any
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        async with asyncio.timeout(5):  # needs asyncio.current_task() at once
+            await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    server = await serve(app)
+    client = await client_factory(server.port)
+    assert (await client.request(get("/"))).status == 200

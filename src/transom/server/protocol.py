@@ -42,7 +42,6 @@ from transom.http.events import ConnectionClosed, Data, EndOfMessage, HeaderList
 from transom.http.writer import error_response
 from transom.server.accesslog import log_access
 from transom.server.cycle import Cycle
-from transom.server.eager import start_eager
 from transom.server.proxy import forwarded_client
 from transom.server.state import ServerState
 
@@ -187,7 +186,7 @@ class HttpProtocol(asyncio.Protocol):
                         cycle.wake()
                     else:
                         cycle.started = True
-                        cycle.task = start_eager(self.loop, cycle.run(self.state.app))
+                        cycle.task = self.state.starter.start(cycle.run(self.state.app))
                 elif event is NEED_DATA:
                     pending = self.cycle
                     if pending is not None and not pending.started:
@@ -256,7 +255,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _start_app(self, cycle: Cycle) -> None:
         cycle.started = True
-        cycle.task = start_eager(self.loop, cycle.run(self.state.app))
+        cycle.task = self.state.starter.start(cycle.run(self.state.app))
 
     # --- called by the cycle ---------------------------------------------------
     def write(self, data: bytes) -> None:

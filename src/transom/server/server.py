@@ -119,6 +119,7 @@ class Server:
         finally:
             if self._tick_handle is not None:
                 self._tick_handle.cancel()
+            state.starter.close()
             await lifespan.shutdown()
             self._close_sockets(sockets)
 

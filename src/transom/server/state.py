@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from transom._types import ASGIApp
 from transom.server.config import ServerConfig
+from transom.server.eager import EagerStarter
 from transom.server.proxy import ProxyTrust
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class ServerState:
         "read_high_water",
         "root_path",
         "root_path_bytes",
+        "starter",
     )
 
     def __init__(self, config: ServerConfig, app: ASGIApp, loop: asyncio.AbstractEventLoop) -> None:
@@ -46,6 +48,7 @@ class ServerState:
         self.app = app
         self.loop = loop
         self.connections: set[HttpProtocol] = set()
+        self.starter = EagerStarter(loop)
         self.lifespan_state: dict[str, Any] = {}
         self.default_headers: list[tuple[bytes, bytes]] = []
         self.clock = loop.time()
