@@ -139,3 +139,48 @@ async def test_server_unix_socket(serve: Any, client_factory: Any) -> None:
                 break
             await asyncio.sleep(0.02)
         assert not os.path.exists(path)
+
+
+@pytest.fixture(scope="module")
+def encrypted_key(certificate: Any) -> Iterator[str]:
+    from cryptography.hazmat.primitives import serialization
+
+    _, _, keyfile = certificate
+    with open(keyfile, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"s3cret"),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "encrypted.pem")
+        with open(path, "wb") as f:
+            f.write(pem)
+        yield path
+
+
+async def test_server_tls_key_with_password(
+    serve: Any, client_factory: Any, certificate: Any, encrypted_key: str
+) -> None:
+    ca, certfile, _ = certificate
+    server = await serve(
+        hello_app, ssl_certfile=certfile, ssl_keyfile=encrypted_key, ssl_keyfile_password="s3cret"
+    )
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    client = await client_factory(server.port, ssl_context=context)
+    assert (await client.request(get("/"))).body == b"hello"
+
+
+async def test_server_tls_wrong_key_password(certificate: Any, encrypted_key: str) -> None:
+    _, certfile, _ = certificate
+    config = ServerConfig(
+        hello_app,
+        port=0,
+        ssl_certfile=certfile,
+        ssl_keyfile=encrypted_key,
+        ssl_keyfile_password="wrong",
+    )
+    with pytest.raises(ConfigurationError, match="TLS"):
+        await Server(config).serve()
