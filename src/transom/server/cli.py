@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma list of proxy IPs/CIDRs to trust, or '*' (default 127.0.0.1)")  # fmt: skip
     add("--no-access-log", dest="access_log", action="store_false", help="no access log")
     add("--server-header", action="store_true", help="send 'Server: transom'")
+    add("--no-date-header", dest="date_header", action="store_false", help="no Date header")
     add("--log-level", default="info", choices=LOG_LEVELS)
     add("--max-body-size", type=int, default=100 * 1024 * 1024, help="request body bytes (413)")
     add("--max-header-bytes", type=int, default=65536, help="request head bytes (431)")
@@ -85,6 +86,7 @@ def run_command(argv: Sequence[str]) -> int:
             forwarded_allow_ips=args.forwarded_allow_ips,
             access_log=args.access_log,
             server_header=args.server_header,
+            date_header=args.date_header,
             max_body_size=args.max_body_size,
             max_header_bytes=args.max_header_bytes,
             max_header_count=args.max_header_count,
