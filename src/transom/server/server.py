@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -111,6 +112,9 @@ class Server:
             await self._listen(state)
             if handle_signals:
                 self._install_signal_handlers(loop)
+                # What exists now (modules, the app) lives as long as the process:
+                # keep it out of every later full garbage collection.
+                gc.freeze()
             self._tick()
             logger.info("serving on %s (pid %d)", self.address, os.getpid())
             self.started.set()
