@@ -102,3 +102,16 @@ async def test_cli_serves_on_each_loop_and_parser(app_dir: Path, options: list[s
     finally:
         await client.close()
         await server.stop()
+
+
+async def test_cli_serves_the_hello_example() -> None:
+    root = Path(__file__).resolve().parents[2]
+    server = await ServerProcess.start(root, "examples.hello:app", "--port", "0")
+    client = await RawClient.connect(server.port)
+    try:
+        assert (await client.request(get("/"))).body == b"Hello, World!"
+        server.signal()
+        assert await server.wait() == 0
+    finally:
+        await client.close()
+        await server.stop()
