@@ -1,7 +1,7 @@
 """One request/response exchange, seen by the application as ASGI ``receive``/``send``.
 
 The connection protocol (``protocol.py``) builds a ``Cycle`` per request head,
-pushes body bytes into it (``feed``/``end_body``) and starts ``run()``. The
+pushes body bytes into it (``feed``, then ``body_complete``) and starts ``run()``. The
 cycle turns ASGI messages into ``transom.http.connection`` events:
 
 * ``receive()`` hands over whatever body is buffered; when nothing is, it asks
@@ -82,10 +82,6 @@ class Cycle:
             self.body = data
         self.wake()
         return len(self.body)
-
-    def end_body(self) -> None:
-        self.body_complete = True
-        self.wake()
 
     def wake(self) -> None:
         waiter = self.waiter
