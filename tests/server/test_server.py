@@ -184,3 +184,19 @@ async def test_server_tls_wrong_key_password(certificate: Any, encrypted_key: st
     )
     with pytest.raises(ConfigurationError, match="TLS"):
         await Server(config).serve()
+
+
+async def test_server_tick_refreshes_date_once_a_second(
+    serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await serve(hello_app)
+    assert server.state is not None
+    monkeypatch.setattr("transom.server.server.time.time", lambda: 1_000_000_000.4)
+    server._tick()
+    first = server.state.default_headers
+    assert first == [(b"date", b"Sun, 09 Sep 2001 01:46:40 GMT")]
+    server._tick()
+    assert server.state.default_headers is first  # same second: nothing rebuilt
+    monkeypatch.setattr("transom.server.server.time.time", lambda: 1_000_000_001.0)
+    server._tick()
+    assert server.state.default_headers == [(b"date", b"Sun, 09 Sep 2001 01:46:41 GMT")]

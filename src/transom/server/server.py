@@ -156,6 +156,8 @@ class Server:
         """Refresh the clock and the Date header; enforce connection deadlines."""
         state = self.state
         assert state is not None  # invariant: serve() set it
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()  # one chain of ticks, however _tick was called
         now = state.clock = state.loop.time()
         second = int(time.time())
         if second != self._second:
