@@ -61,12 +61,10 @@ class Supervisor:
         self._socket = self._bind()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
-        logger.info(
-            "supervisor pid %d: %d workers on %s",
-            os.getpid(),
-            self.config.workers,
-            self.config.bind_description,
-        )
+        where = self.config.bind_description
+        if not self.config.uds:
+            where = where.rsplit(":", 1)[0] + f":{self._socket.getsockname()[1]}"
+        logger.info("supervisor pid %d: %d workers on %s", os.getpid(), self.config.workers, where)
         try:
             for _ in range(self.config.workers):
                 self._start_worker()
