@@ -34,7 +34,7 @@ from transom.exceptions import ConfigurationError, HTTPError
 from transom.status import carries_no_body, reason_phrase
 from transom.web.concurrency import run_sync
 from transom.web.requests import Request
-from transom.web.responses import HTMLResponse, JSONResponse, Response
+from transom.web.responses import HTMLResponse, JSONResponse, Response, to_response
 
 __all__ = [
     "RAISE_SERVER_EXCEPTIONS",
@@ -171,8 +171,6 @@ class ExceptionHandlers:
 
 
 async def call_handler(handler: Handler, request: Request, exc: BaseException) -> Response:
-    from transom.web.routing import to_response
-
     if inspect.iscoroutinefunction(handler):
         result = await handler(request, exc)
     else:

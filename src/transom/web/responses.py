@@ -49,6 +49,7 @@ __all__ = [
     "RedirectResponse",
     "Response",
     "StreamingResponse",
+    "to_response",
 ]
 
 _content_type_cache: dict[tuple[str, str], bytes] = {}
@@ -416,3 +417,26 @@ class _DisconnectWatch:
 
     def stop(self) -> None:
         self._watcher.cancel()
+
+
+def to_response(value: Any, endpoint: object = None) -> Response:
+    """Turn a handler's return value into a Response.
+
+    A Response as is; dict/list -> JSON; str -> HTML; bytes -> octet-stream;
+    None -> 204 No Content.
+    """
+    if isinstance(value, Response):
+        return value
+    if isinstance(value, (dict, list)):
+        return JSONResponse(value)
+    if isinstance(value, str):
+        return HTMLResponse(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return Response(bytes(value), media_type="application/octet-stream")
+    if value is None:
+        return Response(status_code=204)
+    where = f"handler {getattr(endpoint, '__name__', endpoint)!r}" if endpoint else "a handler"
+    raise TypeError(
+        f"{where} returned a {type(value).__name__}: return a Response, dict, list, "
+        "str, bytes or None"
+    )

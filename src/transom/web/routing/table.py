@@ -1,0 +1,280 @@
+"""The index an app matches requests against (see the package docstring)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from transom.exceptions import ConfigurationError, HTTPError
+from transom.http.url import quote, urlencode
+from transom.web.responses import RedirectResponse, Response
+from transom.web.routing.converters import DEFAULT_CONVERTERS, Converter
+from transom.web.routing.routes import _IDENTIFIER, Mount, Route, _MountCall
+
+__all__ = ["RouteTable"]
+
+
+class _Group:
+    """Dynamic routes that compile to one regex, told apart by method."""
+
+    __slots__ = ("by_method", "extractors", "regex")
+
+    def __init__(self, regex: re.Pattern[str]) -> None:
+        self.regex = regex
+        self.by_method: dict[str, Route] = {}
+        # route -> [(param name, convert or None for text, group offset)]
+        self.extractors: dict[Route, list[tuple[str, Callable[[str], Any] | None, int]]] = {}
+
+
+def _bind_methods(route: Route, by_method: dict[str, Route]) -> None:
+    """Declared methods replace an implied HEAD; an implied HEAD never replaces one."""
+    for method in route.methods:
+        if method in route.declared_methods:
+            by_method[method] = route
+        else:
+            by_method.setdefault(method, route)
+
+
+def _extract(
+    match: re.Match[str], base: int, spec: list[tuple[str, Callable[[str], Any] | None, int]]
+) -> dict[str, Any] | None:
+    params: dict[str, Any] = {}
+    for name, convert, offset in spec:
+        value = match.group(base + offset)
+        if convert is not None:
+            try:
+                value = convert(value)
+            except ValueError:
+                return None
+        params[name] = value
+    return params
+
+
+class RouteTable:
+    """The index an app matches requests against; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.converters: dict[str, Converter] = dict(DEFAULT_CONVERTERS)
+        self.static: dict[str, dict[str, Route]] = {}
+        self.groups: list[_Group] = []
+        self._group_by_source: dict[str, _Group] = {}
+        self._combined: re.Pattern[str] | None = None
+        self._group_at: dict[int, _Group] = {}
+        self.mounts: list[Mount] = []
+        self.names: dict[str, Route | Mount] = {}
+
+    def add_converter(self, name: str, converter: Converter | type[Converter]) -> None:
+        if _IDENTIFIER.fullmatch(name) is None:
+            raise ConfigurationError(f"converter name {name!r} must be an identifier")
+        instance = converter() if isinstance(converter, type) else converter
+        regex = getattr(instance, "regex", None)
+        if not isinstance(regex, str) or not callable(getattr(instance, "convert", None)):
+            raise ConfigurationError(
+                f"converter {name!r} needs a 'regex' string and convert()/to_string() methods; "
+                "subclass transom.web.routing.Converter"
+            )
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise ConfigurationError(
+                f"converter {name!r}: invalid regex {regex!r}: {exc}"
+            ) from None
+        if name in self.converters and self.converters[name] is not instance:
+            raise ConfigurationError(f"converter {name!r} is already registered")
+        self.converters[name] = instance
+
+    def _register_name(self, name: str | None, target: Route | Mount) -> None:
+        if name is None:
+            return
+        existing = self.names.get(name)
+        if existing is None:
+            self.names[name] = target
+            return
+        if (
+            isinstance(existing, Route)
+            and isinstance(target, Route)
+            and existing.path == target.path
+        ):
+            return  # same URL: url_for stays unambiguous (GET and POST of one form)
+        raise ConfigurationError(
+            f"route name {name!r} is already used by {existing!r}; pass a distinct "
+            f"name=... for {target!r}"
+        )
+
+    def add(self, route: Route) -> None:
+        """Index ``route``; raises ConfigurationError on any mistake in it."""
+        for part in route.parts:
+            if isinstance(part, tuple) and part[1] not in self.converters:
+                raise ConfigurationError(
+                    f"route {route.path!r}: unknown converter {part[1]!r}; known: "
+                    f"{', '.join(sorted(self.converters))}. Register it first with "
+                    f"app.add_converter({part[1]!r}, MyConverter)"
+                )
+        if route.is_static:
+            by_method = self.static.setdefault(route.path, {})
+            self._check_methods_free(route, by_method)
+            self._register_name(route.name, route)
+            _bind_methods(route, by_method)
+            return
+        source, spec = self._compile(route)
+        group = self._group_by_source.get(source)
+        if group is None:
+            group = _Group(re.compile(source))
+        else:
+            self._check_methods_free(route, group.by_method)
+        self._register_name(route.name, route)
+        if source not in self._group_by_source:
+            self._group_by_source[source] = group
+            self.groups.append(group)
+        _bind_methods(route, group.by_method)
+        group.extractors[route] = spec
+        self._combine()
+
+    @staticmethod
+    def _check_methods_free(route: Route, by_method: dict[str, Route]) -> None:
+        for method in route.declared_methods:
+            other = by_method.get(method)
+            if other is not None and method in other.declared_methods:
+                raise ConfigurationError(
+                    f"{method} {route.path!r} is already served by {other!r}; "
+                    "remove one of the two routes"
+                )
+
+    def _compile(
+        self, route: Route
+    ) -> tuple[str, list[tuple[str, Callable[[str], Any] | None, int]]]:
+        source = []
+        spec: list[tuple[str, Callable[[str], Any] | None, int]] = []
+        offset = 0
+        for part in route.parts:
+            if isinstance(part, str):
+                source.append(re.escape(part))
+                continue
+            name, converter_name = part
+            converter = self.converters[converter_name]
+            regex = converter.regex
+            source.append(f"({regex})")
+            offset += 1
+            identity = type(converter).convert is Converter.convert
+            spec.append((name, None if identity else converter.convert, offset))
+            offset += re.compile(regex).groups
+        return "".join(source), spec
+
+    def _combine(self) -> None:
+        sources = []
+        self._group_at = {}
+        index = 1
+        for group in self.groups:
+            sources.append(f"({group.regex.pattern})")
+            self._group_at[index] = group
+            index += 1 + group.regex.groups
+        self._combined = re.compile("|".join(sources))
+
+    def add_mount(self, mount: Mount) -> None:
+        self._register_name(mount.name, mount)
+        self.mounts.append(mount)
+        self.mounts.sort(key=lambda m: len(m.path), reverse=True)
+
+    def lookup(
+        self, scope: Any, path: str, method: str
+    ) -> tuple[Route, dict[str, Any] | None] | _MountCall | Response:
+        """Find what serves ``method path``; raises HTTPError(404/405) when nothing does."""
+        by_method = self.static.get(path)
+        if by_method is not None:
+            route = by_method.get(method)
+            if route is not None:
+                return route, None
+        elif self._combined is not None:
+            match = self._combined.fullmatch(path)
+            if match is not None:
+                base = match.lastindex or 0
+                group = self._group_at[base]
+                route = group.by_method.get(method)
+                if route is not None:
+                    params = _extract(match, base, group.extractors[route])
+                    if params is not None:
+                        return route, params
+        for mount in self.mounts:
+            prefix = mount.path
+            if path == prefix or (path.startswith(prefix) and path[len(prefix)] == "/"):
+                child = dict(scope)
+                child["root_path"] = scope.get("root_path", "") + prefix
+                return _MountCall(mount.app, child)
+        return self._slow_lookup(scope, path, method)
+
+    def _slow_lookup(
+        self, scope: Any, path: str, method: str
+    ) -> tuple[Route, dict[str, Any] | None] | Response:
+        allowed: set[str] = set()
+        by_method = self.static.get(path)
+        if by_method is not None:
+            allowed.update(by_method)
+        for group in self.groups:
+            match = group.regex.fullmatch(path)
+            if match is None:
+                continue
+            for route, spec in group.extractors.items():
+                params = _extract(match, 0, spec)
+                if params is None:
+                    continue
+                if method in route.methods and group.by_method.get(method) is route:
+                    return route, params
+                allowed.update(m for m, r in group.by_method.items() if r is route)
+        if allowed:
+            allow = ", ".join(sorted(allowed | {"OPTIONS"}))
+            if method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            raise HTTPError(405, headers={"Allow": allow})
+        redirect = self._trailing_slash_redirect(scope, path)
+        if redirect is not None:
+            return redirect
+        raise HTTPError(404)
+
+    def matches_any(self, path: str) -> bool:
+        """Whether some route serves ``path`` for some method."""
+        if path in self.static:
+            return True
+        return self._combined is not None and self._combined.fullmatch(path) is not None
+
+    def _trailing_slash_redirect(self, scope: Any, path: str) -> Response | None:
+        if path == "/":
+            return None
+        other = path[:-1] if path.endswith("/") else path + "/"
+        if not self.matches_any(other):
+            return None
+        raw = scope.get("raw_path")
+        if raw:  # the full path as sent, root_path included
+            target = raw.decode("latin-1").split("?", 1)[0]
+            location = target[:-1] if target.endswith("/") else target + "/"
+        else:
+            location = scope.get("root_path", "") + quote(other)
+        if location.startswith("//"):
+            # "//host/..." would be read as another site's URL: an open redirect.
+            location = "/" + location.lstrip("/")
+        query = scope.get("query_string", b"")
+        if query:
+            location += "?" + query.decode("latin-1")
+        return RedirectResponse(location, status_code=308)
+
+    def url_path(self, name: str, params: dict[str, Any]) -> str:
+        """The path of route ``name``; params it does not use become the query string."""
+        target = self.names.get(name)
+        if target is None:
+            known = ", ".join(sorted(self.names)) or "none"
+            raise ConfigurationError(f"url_for: no route named {name!r} (known: {known})")
+        if isinstance(target, Mount):
+            sub = params.pop("path", "")
+            path = target.path + "/" + quote(str(sub).lstrip("/"), safe="/!$&'()*+,;=:@~")
+        else:
+            missing = [p for p in target.param_names if p not in params]
+            if missing:
+                raise ConfigurationError(
+                    f"url_for({name!r}) needs parameter(s) {', '.join(missing)} for {target.path!r}"
+                )
+            path = target.url_path(self.converters, params)
+            for used in target.param_names:
+                params.pop(used)
+        if params:
+            path += "?" + urlencode(params)
+        return path
