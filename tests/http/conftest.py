@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, Role
-from transom.http.events import Event
+from transom.http.events import ConnectionClosed, Event
 
 BACKENDS = ["python", "llhttp"]
 
@@ -17,7 +17,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def drain(conn: Connection) -> list[Event]:
-    """Every event up to the next ``NEED_DATA`` or ``PAUSED`` (not included)."""
+    """Every event up to the next ``NEED_DATA`` or ``PAUSED`` (not included)
+    or up to ``ConnectionClosed`` (included)."""
     events: list[Event] = []
     while True:
         event = conn.next_event()
@@ -25,6 +26,8 @@ def drain(conn: Connection) -> list[Event]:
             return events
         assert not isinstance(event, type(NEED_DATA))
         events.append(event)
+        if isinstance(event, ConnectionClosed):
+            return events
 
 
 def server(backend: str, data: bytes = b"", limits: Limits | None = None) -> Connection:

@@ -415,6 +415,8 @@ class Connection:
         if version not in _SUPPORTED_VERSIONS:
             raise RemoteProtocolError(f"HTTP/{version.decode()} is not supported", status_code=505)
         if status < 200:
+            if status < 100:
+                raise RemoteProtocolError(f"invalid status code {status}")
             if status == 101:
                 raise RemoteProtocolError("protocol switching (101) is not supported")
             # Interim response: the final one follows (RFC 9110 §15.2).
