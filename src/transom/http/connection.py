@@ -330,7 +330,12 @@ class Connection:
             return self._incomplete_head()
         if end - pos > self._short_head:
             self._check_head_size(buffer, pos, end)
-        method, target, version, headers = self._parser.parse_request_head(buffer, pos, end)
+        try:
+            method, target, version, headers = self._parser.parse_request_head(buffer, pos, end)
+        except RemoteProtocolError:
+            if buffer.startswith(b"\r\n", pos):
+                return self._incomplete_head()  # empty lines first: skip them, try again
+            raise
         pos = end + 4
         if pos == len(buffer):
             self._buffer = b""

@@ -1,0 +1,264 @@
+"""Differential corpus: both parser backends give every input the same verdict.
+
+Each input is fed to a server-role (or client-role) connection on each
+backend; the outcome is the list of events of up to four pipelined
+exchanges, or the ``RemoteProtocolError`` status that ended them. The two
+backends must agree, and splitting the input at any byte boundary must not
+change the outcome. The corpus holds valid requests, malformed ones and the
+classic request-smuggling vectors (CL.TE, TE.CL, TE.TE obfuscations, bare
+LF and CR, obs-fold, chunk-size tricks).
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.http.test_parser import ACCEPTED, REFUSED
+
+from transom.exceptions import RemoteProtocolError
+from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
+from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response
+
+Outcome = list[object]
+
+SMUGGLING = [
+    (
+        "cl-te",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG",
+    ),
+    (
+        "te-cl",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
+    ),
+    (
+        "te-space-colon",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+    ),
+    ("te-tab-value", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n"),
+    (
+        "te-xchunked",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\nContent-Length: 4\r\n\r\nabcd",
+    ),
+    (
+        "te-obs-fold",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+    ),
+    (
+        "te-leading-space-line",
+        b"POST / HTTP/1.1\r\nHost: a\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ),
+    (
+        "te-bare-lf",
+        b"POST / HTTP/1.1\r\nHost: a\r\nX: y\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ),
+    (
+        "te-bare-cr",
+        b"POST / HTTP/1.1\r\nHost: a\r\nX: y\rTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ),
+    (
+        "te-two-values",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
+    ),
+    ("te-quoted", b'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "chunked"\r\n\r\n0\r\n\r\n'),
+    (
+        "te-chunked-comma-space",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked , \r\n\r\n0\r\n\r\n",
+    ),
+    ("te-nul", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\x00\r\n\r\n0\r\n\r\n"),
+    ("cl-leading-space-line", b"POST / HTTP/1.1\r\nHost: a\r\n Content-Length: 3\r\n\r\nabc"),
+    ("cl-space-colon", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc"),
+    ("cl-tab", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\t3\t\r\n\r\nabc"),
+    (
+        "cl-then-pipelined",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ),
+    (
+        "chunked-then-pipelined",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ),
+    (
+        "chunk-size-0x",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n",
+    ),
+    (
+        "chunk-size-overflow-wrap",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000003\r\nabc\r\n0\r\n\r\n",
+    ),
+    (
+        "chunk-lf-only",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n",
+    ),
+    (
+        "chunk-ext-bare-cr",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x\ry\r\nabc\r\n0\r\n\r\n",
+    ),
+    (
+        "chunk-missing-crlf",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcGET / HTTP/1.1\r\n\r\n",
+    ),
+    (
+        "chunk-trailer-cl",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 5\r\n\r\nhello",
+    ),
+    (
+        "get-with-body",
+        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ),
+    (
+        "http10-then-11",
+        b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ),
+    (
+        "expect-continue",
+        b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+    ),
+    ("host-with-at", b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n"),
+    ("host-absolute-mismatch", b"GET http://a/ HTTP/1.1\r\nHost: b\r\n\r\n"),
+    ("header-name-utf8", b"GET / HTTP/1.1\r\nHost: a\r\n\xe2\x80\x8bX: y\r\n\r\n"),
+    ("method-nul", b"G\x00T / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("target-nul", b"GET /\x00 HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("target-tab", b"GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("leading-crlf", b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("leading-lf", b"\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("leading-space", b" GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("tls-hello", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+    ("garbage", b"\x00\x01\x02\x03\r\n\r\n"),
+    ("only-crlfcrlf", b"\r\n\r\n"),
+    (
+        "connection-close-pipelined",
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ),
+    ("connection-list", b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n"),
+    (
+        "upgrade-then-bytes",
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ),
+    (
+        "connect-then-bytes",
+        b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ),
+    (
+        "post-cl-then-post",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nxPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\ny",
+    ),
+]
+
+REQUEST_CORPUS = [(i, w) for i, w, _ in REFUSED] + list(ACCEPTED) + SMUGGLING
+
+RESPONSES = [
+    ("ok-cl", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    (
+        "ok-chunked",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nT: 1\r\n\r\n",
+    ),
+    ("ok-close", b"HTTP/1.1 200 OK\r\n\r\nuntil close"),
+    ("no-reason", b"HTTP/1.1 204\r\n\r\n"),
+    ("empty-reason", b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n"),
+    ("reason-obs-text", b"HTTP/1.1 200 \xc3\x93K\r\nContent-Length: 0\r\n\r\n"),
+    ("interim", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    ("http10", b"HTTP/1.0 200 OK\r\n\r\nbody"),
+    ("http09-like", b"HTTP/0.9 200 OK\r\n\r\n"),
+    ("http2", b"HTTP/2 200 OK\r\n\r\n"),
+    (
+        "cl-te",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ),
+    ("two-cl", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc"),
+    ("bad-status", b"HTTP/1.1 2x0 OK\r\n\r\n"),
+    ("status-099", b"HTTP/1.1 099 Low\r\n\r\n"),
+    ("obs-fold", b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n"),
+    ("bare-lf", b"HTTP/1.1 200 OK\nContent-Length: 0\n\n"),
+    ("trailing-ws", b"HTTP/1.1 200 OK\r\nX: y \r\nContent-Length: 0\r\n\r\n"),
+    ("nul-value", b"HTTP/1.1 200 OK\r\nX: a\x00\r\nContent-Length: 0\r\n\r\n"),
+    ("space-before-colon", b"HTTP/1.1 200 OK\r\nX : a\r\nContent-Length: 0\r\n\r\n"),
+    ("cl-plus", b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok"),
+    ("te-gzip", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"),
+    ("304-with-cl", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"),
+    ("short-body", b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"),
+]
+
+
+def serve_outcome(backend: str, pieces: list[bytes]) -> Outcome:
+    """Events of up to four exchanges on a server connection, or the error status."""
+    conn = Connection(Role.SERVER, backend=backend)
+    outcome: Outcome = []
+    exchanges = 0
+    try:
+        for piece in [*pieces, b""]:
+            conn.receive_data(piece)
+            while True:
+                event = conn.next_event()
+                if event is NEED_DATA:
+                    break
+                if event is PAUSED:
+                    if not conn.keep_alive or exchanges == 4:
+                        return outcome
+                    conn.start_next_cycle()
+                    continue
+                outcome.append(event)
+                if isinstance(event, ConnectionClosed):
+                    return outcome
+                if isinstance(event, Request):
+                    exchanges += 1
+                elif isinstance(event, EndOfMessage):
+                    conn.send_response(Response(200, []), b"")
+    except RemoteProtocolError as error:
+        outcome.append(("error", error.status_code))
+    return outcome
+
+
+def client_outcome(backend: str, pieces: list[bytes]) -> Outcome:
+    conn = Connection(Role.CLIENT, backend=backend)
+    conn.send_request(Request(b"GET", b"/", [(b"host", b"a")]))
+    outcome: Outcome = []
+    try:
+        for piece in [*pieces, b""]:
+            conn.receive_data(piece)
+            while True:
+                event = conn.next_event()
+                if event is NEED_DATA or event is PAUSED:
+                    break
+                outcome.append(event)
+                if isinstance(event, ConnectionClosed):
+                    return outcome
+    except RemoteProtocolError as error:
+        outcome.append(("error", error.status_code))
+    return outcome
+
+
+def merged(outcome: Outcome) -> Outcome:
+    """Join adjacent Data events: how a body is cut into events may follow the input."""
+    result: Outcome = []
+    for event in outcome:
+        if isinstance(event, Data) and result and isinstance(result[-1], Data):
+            result[-1] = Data(result[-1].data + event.data)
+        else:
+            result.append(event)
+    return result
+
+
+@pytest.mark.parametrize("wire", [w for _, w in REQUEST_CORPUS], ids=[i for i, _ in REQUEST_CORPUS])
+def test_smuggling_backends_agree_on_requests(wire: bytes) -> None:
+    assert serve_outcome("llhttp", [wire]) == serve_outcome("python", [wire])
+
+
+@pytest.mark.parametrize("wire", [w for _, w in SMUGGLING], ids=[i for i, _ in SMUGGLING])
+def test_smuggling_verdict_survives_any_split(wire: bytes) -> None:
+    whole = merged(serve_outcome("python", [wire]))
+    for backend in ("python", "llhttp"):
+        for cut in range(1, len(wire)):
+            assert merged(serve_outcome(backend, [wire[:cut], wire[cut:]])) == whole, (backend, cut)
+
+
+@pytest.mark.parametrize("wire", [w for _, w in RESPONSES], ids=[i for i, _ in RESPONSES])
+def test_smuggling_backends_agree_on_responses(wire: bytes) -> None:
+    whole = merged(client_outcome("python", [wire]))
+    assert merged(client_outcome("llhttp", [wire])) == whole
+    for cut in range(1, len(wire)):
+        assert merged(client_outcome("llhttp", [wire[:cut], wire[cut:]])) == whole, cut
+
+
+def test_smuggling_no_vector_yields_two_readings() -> None:
+    # The CL.TE and TE.CL vectors must be refused outright, not framed one way.
+    for name in ("cl-te", "te-cl", "te-xchunked", "te-obs-fold", "te-bare-lf", "te-bare-cr"):
+        wire = dict(SMUGGLING)[name]
+        assert serve_outcome("python", [wire])[-1] == ("error", 400), name
