@@ -19,89 +19,92 @@ from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response
 
 Outcome = list[object]
+POST = b"POST / HTTP/1.1\r\nHost: a\r\n"
+GET = b"GET / HTTP/1.1\r\nHost: a\r\n"
+CHUNKED_POST = POST + b"Transfer-Encoding: chunked\r\n\r\n"
 
 SMUGGLING = [
     (
         "cl-te",
-        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG",
+        POST + b"Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG",
     ),
     (
         "te-cl",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
+        POST + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
     ),
     (
         "te-space-colon",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+        POST + b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
     ),
-    ("te-tab-value", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n"),
+    ("te-tab-value", POST + b"Transfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n"),
     (
         "te-xchunked",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\nContent-Length: 4\r\n\r\nabcd",
+        POST + b"Transfer-Encoding: xchunked\r\nContent-Length: 4\r\n\r\nabcd",
     ),
     (
         "te-obs-fold",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+        POST + b"Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
     ),
     (
         "te-leading-space-line",
-        b"POST / HTTP/1.1\r\nHost: a\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        POST + b" Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     ),
     (
         "te-bare-lf",
-        b"POST / HTTP/1.1\r\nHost: a\r\nX: y\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        POST + b"X: y\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     ),
     (
         "te-bare-cr",
-        b"POST / HTTP/1.1\r\nHost: a\r\nX: y\rTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        POST + b"X: y\rTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     ),
     (
         "te-two-values",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
+        POST + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
     ),
     ("te-quoted", b'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "chunked"\r\n\r\n0\r\n\r\n'),
     (
         "te-chunked-comma-space",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked , \r\n\r\n0\r\n\r\n",
+        POST + b"Transfer-Encoding: chunked , \r\n\r\n0\r\n\r\n",
     ),
-    ("te-nul", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\x00\r\n\r\n0\r\n\r\n"),
-    ("cl-leading-space-line", b"POST / HTTP/1.1\r\nHost: a\r\n Content-Length: 3\r\n\r\nabc"),
-    ("cl-space-colon", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc"),
-    ("cl-tab", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\t3\t\r\n\r\nabc"),
+    ("te-nul", POST + b"Transfer-Encoding: chunked\x00\r\n\r\n0\r\n\r\n"),
+    ("cl-leading-space-line", POST + b" Content-Length: 3\r\n\r\nabc"),
+    ("cl-space-colon", POST + b"Content-Length : 3\r\n\r\nabc"),
+    ("cl-tab", POST + b"Content-Length:\t3\t\r\n\r\nabc"),
     (
         "cl-then-pipelined",
-        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+        POST + b"Content-Length: 3\r\n\r\nabcGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
     ),
     (
         "chunked-then-pipelined",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+        CHUNKED_POST + b"3\r\nabc\r\n0\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
     ),
     (
         "chunk-size-0x",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n",
+        CHUNKED_POST + b"0x3\r\nabc\r\n0\r\n\r\n",
     ),
     (
         "chunk-size-overflow-wrap",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000003\r\nabc\r\n0\r\n\r\n",
+        CHUNKED_POST + b"10000000000000003\r\nabc\r\n0\r\n\r\n",
     ),
     (
         "chunk-lf-only",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n",
+        CHUNKED_POST + b"3\nabc\n0\n\n",
     ),
     (
         "chunk-ext-bare-cr",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x\ry\r\nabc\r\n0\r\n\r\n",
+        CHUNKED_POST + b"3;x\ry\r\nabc\r\n0\r\n\r\n",
     ),
     (
         "chunk-missing-crlf",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcGET / HTTP/1.1\r\n\r\n",
+        CHUNKED_POST + b"3\r\nabcGET / HTTP/1.1\r\n\r\n",
     ),
     (
         "chunk-trailer-cl",
-        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 5\r\n\r\nhello",
+        CHUNKED_POST + b"0\r\nContent-Length: 5\r\n\r\nhello",
     ),
     (
         "get-with-body",
-        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+        GET + b"Content-Length: 5\r\n\r\nhelloGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
     ),
     (
         "http10-then-11",
@@ -109,11 +112,11 @@ SMUGGLING = [
     ),
     (
         "expect-continue",
-        b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+        POST + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
     ),
     ("host-with-at", b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n"),
     ("host-absolute-mismatch", b"GET http://a/ HTTP/1.1\r\nHost: b\r\n\r\n"),
-    ("header-name-utf8", b"GET / HTTP/1.1\r\nHost: a\r\n\xe2\x80\x8bX: y\r\n\r\n"),
+    ("header-name-utf8", GET + b"\xe2\x80\x8bX: y\r\n\r\n"),
     ("method-nul", b"G\x00T / HTTP/1.1\r\nHost: a\r\n\r\n"),
     ("target-nul", b"GET /\x00 HTTP/1.1\r\nHost: a\r\n\r\n"),
     ("target-tab", b"GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n"),
@@ -125,12 +128,13 @@ SMUGGLING = [
     ("only-crlfcrlf", b"\r\n\r\n"),
     (
         "connection-close-pipelined",
-        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+        GET + b"Connection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
     ),
-    ("connection-list", b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n"),
+    ("connection-list", GET + b"Connection: keep-alive, Close\r\n\r\n"),
     (
         "upgrade-then-bytes",
-        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+        GET
+        + b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
     ),
     (
         "connect-then-bytes",
@@ -138,7 +142,8 @@ SMUGGLING = [
     ),
     (
         "post-cl-then-post",
-        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nxPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\ny",
+        POST
+        + b"Content-Length: 1\r\n\r\nxPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\ny",
     ),
 ]
 
