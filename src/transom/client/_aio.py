@@ -13,8 +13,8 @@ import math
 import socket
 import ssl
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Coroutine
+from typing import Any, TypeVar
 
 from transom.exceptions import (
     ConnectError,
@@ -27,7 +27,28 @@ from transom.exceptions import (
 
 __all__ = ["AsyncioBackend", "AsyncioStream"]
 
+_T = TypeVar("_T")
 _HIGH_WATER = 256 * 1024  # received bytes buffered before we stop reading the socket
+
+
+async def _within(aw: Awaitable[_T], timeout: float | None) -> _T:
+    """Await ``aw``; ``TimeoutError`` after ``timeout`` seconds (the work is cancelled).
+
+    Built on ``asyncio.wait`` rather than ``wait_for``/``timeout()``: those turn
+    their own cancellation into ``TimeoutError`` inside ``__aexit__``, which
+    Python 3.11 skips when a tracer (coverage, a debugger) is active.
+    """
+    task = asyncio.ensure_future(aw)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except BaseException:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        await asyncio.wait({task})
+        raise TimeoutError
+    return task.result()
 
 
 class AsyncioStream(asyncio.Protocol):
@@ -144,7 +165,7 @@ class AsyncioStream(asyncio.Protocol):
         fut: asyncio.Future[None] = self._loop.create_future()
         self._drain = fut
         try:
-            await asyncio.wait_for(fut, timeout)
+            await _within(fut, timeout)
         except TimeoutError:
             raise WriteTimeout(f"the server took no data for {timeout} s") from None
         finally:
@@ -156,7 +177,7 @@ class AsyncioStream(asyncio.Protocol):
         assert self._transport is not None
         stream = AsyncioStream(self._loop)
         try:
-            transport = await asyncio.wait_for(
+            transport = await _within(
                 self._loop.start_tls(
                     self._transport, stream, context, server_hostname=server_hostname
                 ),
@@ -199,11 +220,8 @@ class _FutureWaiter:
         self._fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def wait(self, timeout: float | None) -> bool:
-        try:
-            await asyncio.wait_for(asyncio.shield(self._fut), timeout)
-        except TimeoutError:
-            return False
-        return True
+        done, _ = await asyncio.wait({self._fut}, timeout=timeout)
+        return bool(done)
 
     def wake(self) -> None:
         if not self._fut.done():
@@ -211,12 +229,14 @@ class _FutureWaiter:
 
 
 class _Task:
-    __slots__ = ("_task",)
+    __slots__ = ("_cancelled", "_task")
 
     def __init__(self, coro: Coroutine[Any, Any, None]) -> None:
         self._task = asyncio.get_running_loop().create_task(coro)
+        self._cancelled = False
 
     def cancel(self) -> None:
+        self._cancelled = True
         self._task.cancel()
 
     def done(self) -> bool:
@@ -226,7 +246,10 @@ class _Task:
         try:
             await self._task
         except asyncio.CancelledError:
-            if not self._task.cancelled():
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # we are being cancelled ourselves: let it through
+            if not (self._cancelled or self._task.cancelled()):
                 raise
 
 
@@ -269,17 +292,15 @@ class AsyncioBackend:
         server_hostname: str | None = None,
     ) -> AsyncioStream:
         loop = asyncio.get_running_loop()
+        connecting = loop.create_connection(
+            lambda: AsyncioStream(loop),
+            host,
+            port,
+            ssl=ssl_context,
+            server_hostname=server_hostname if ssl_context is not None else None,
+        )
         try:
-            _, stream = await asyncio.wait_for(
-                loop.create_connection(
-                    lambda: AsyncioStream(loop),
-                    host,
-                    port,
-                    ssl=ssl_context,
-                    server_hostname=server_hostname if ssl_context is not None else None,
-                ),
-                timeout,
-            )
+            _, stream = await _within(connecting, timeout)
         except TimeoutError:
             raise ConnectTimeout(
                 f"connecting to {host}:{port} took longer than {timeout} s"
