@@ -346,21 +346,27 @@ class StreamingResponse(Response):
         await super().__call__(scope, receive, send)
 
     async def send_body(self, scope: Scope, receive: Receive, send: Send) -> None:
-        is_async = isinstance(self.content, AsyncIterable)
-        watch = _DisconnectWatch(receive, cancel_on_disconnect=is_async)
+        # The body streams in a task of its own, beside a task waiting for
+        # http.disconnect; whichever ends first decides.
+        watch = _DisconnectWatch()
+        stream = asyncio.ensure_future(self._stream(send, watch))
+        watcher = asyncio.ensure_future(watch.wait(receive))
         try:
-            await self._stream(send, watch)
-        except asyncio.CancelledError:
-            if not watch.disconnected:
-                raise
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-        except OSError:
-            # ASGI 2.4: send() raises OSError once the client has gone.
-            pass
+            await asyncio.wait((stream, watcher), return_when=asyncio.FIRST_COMPLETED)
+            if not stream.done() and isinstance(self.content, AsyncIterable):
+                stream.cancel()  # stop the async iterator where it waits
+            # A plain iterator runs in a thread, which cannot be interrupted:
+            # it stops before its next item (the stream checks the flag).
+            await asyncio.wait((stream,))
         finally:
-            watch.stop()
+            watcher.cancel()
+            stream.cancel()  # only matters when this task itself was cancelled
+        if stream.cancelled():
+            return
+        error = stream.exception()
+        # ASGI 2.4: send() raises OSError once the client has gone.
+        if error is not None and not isinstance(error, OSError):
+            raise error
 
     async def _stream(self, send: Send, watch: _DisconnectWatch) -> None:
         content = self.content
@@ -376,10 +382,8 @@ class StreamingResponse(Response):
                 if isinstance(chunk, str):
                     chunk = chunk.encode(self.charset)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            watch.streaming = False
             await send({"type": "http.response.body", "body": b""})
         finally:
-            watch.streaming = False
             if iterator is not content:
                 await _close(iterator)
             await _close(content)
@@ -396,27 +400,19 @@ async def _close(content: object) -> None:
 
 
 class _DisconnectWatch:
-    """Waits for ``http.disconnect`` beside a stream, and stops it when it comes."""
+    """Notes when the client disconnects, for a stream to check between items."""
 
-    __slots__ = ("_task", "_watcher", "disconnected", "streaming")
+    __slots__ = ("disconnected",)
 
-    def __init__(self, receive: Receive, *, cancel_on_disconnect: bool) -> None:
+    def __init__(self) -> None:
         self.disconnected = False
-        self.streaming = True
-        self._task = asyncio.current_task() if cancel_on_disconnect else None
-        self._watcher = asyncio.ensure_future(self._watch(receive))
 
-    async def _watch(self, receive: Receive) -> None:
+    async def wait(self, receive: Receive) -> None:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
-        self.disconnected = True
-        if self._task is not None and self.streaming:
-            self._task.cancel()
-
-    def stop(self) -> None:
-        self._watcher.cancel()
+                self.disconnected = True
+                return
 
 
 def to_response(value: Any, endpoint: object = None) -> Response:
