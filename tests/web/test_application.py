@@ -252,3 +252,71 @@ async def test_app_websocket_scope_without_mount_is_closed() -> None:
 
     await App()({"type": "websocket", "path": "/ws", "headers": []}, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1000}]
+
+
+def test_middleware_must_be_callable_and_has_repr() -> None:
+    with pytest.raises(ConfigurationError, match="not callable"):
+        Middleware("gzip")  # type: ignore[arg-type]
+    assert repr(Middleware(Tag, name="x")) == "Middleware(Tag, name='x')"
+
+
+async def _run_lifespan(app: App, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_app_lifespan_state_needs_a_mapping() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: App) -> AsyncIterator[list[int]]:
+        yield [1]
+
+    sent = await _run_lifespan(App(lifespan=lifespan), {"type": "lifespan", "state": {}})
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "may yield a mapping" in sent[0]["message"]
+
+
+async def test_app_lifespan_state_needs_server_support() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: App) -> AsyncIterator[dict[str, int]]:
+        yield {"a": 1}
+
+    sent = await _run_lifespan(App(lifespan=lifespan), {"type": "lifespan"})
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "does not support lifespan state" in sent[0]["message"]
+
+
+async def test_app_lifespan_shutdown_failure_is_reported() -> None:
+    def fail() -> None:
+        raise RuntimeError("flush failed")
+
+    sent = await _run_lifespan(App(on_shutdown=[fail]), {"type": "lifespan", "state": {}})
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.failed"]
+    assert "flush failed" in sent[1]["message"]
+
+
+async def test_app_websocket_goes_to_mount() -> None:
+    seen: list[str] = []
+
+    async def ws_app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["root_path"])
+
+    app = App()
+    app.mount("/ws", ws_app)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        pass
+
+    await app({"type": "websocket", "path": "/ws/chat", "headers": []}, receive, send)
+    assert seen == ["/ws"]

@@ -173,3 +173,33 @@ def test_error_after_response_started_is_reraised() -> None:
     app.add_route("/", lambda: StreamingResponse(chunks()))
     with pytest.raises(RuntimeError, match="mid-stream"):
         TestClient(app).get("/")
+
+
+@pytest.mark.parametrize(
+    ("accept", "json"),
+    [
+        ("application/json;q=0.5, text/html;q=0.4", True),
+        ("text/html;q=bad, application/json;q=0.1", True),
+        ("application/*", True),
+        ("*/*", False),
+    ],
+    ids=["q-values", "bad-q", "wildcard-json", "anything"],
+)
+def test_error_negotiation_reads_q_values(accept: str, json: bool) -> None:
+    response = TestClient(failing_app()).get("/http/400", headers={"Accept": accept})
+    is_json = response.headers["content-type"] == "application/json"
+    assert is_json is json
+
+
+def test_server_error_middleware_passes_lifespan_through() -> None:
+    class Passthrough:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await self.app(scope, receive, send)
+
+    started: list[bool] = []
+    app = App(middleware=[Middleware(Passthrough)], on_startup=[lambda: started.append(True)])
+    with TestClient(app):
+        assert started == [True]

@@ -233,3 +233,32 @@ def test_form_app_limits_wrong_type_is_clear() -> None:
     client = TestClient(form_app(form_limits={"max_files": 1}))
     with pytest.raises(ConfigurationError, match="FormLimits"):
         client.post("/form", data={"a": "1"})
+
+
+def test_form_large_file_save_copies_from_disk(tmp_path: Path) -> None:
+    data = os.urandom(SPOOL_MAX_SIZE + 100_000)
+    body, headers = multipart([], [("file", ("big.bin", data))])
+    response = TestClient(form_app()).post(
+        "/save", params={"dir": str(tmp_path)}, content=body, headers=headers
+    )
+    assert Path(response.json()["saved"]).read_bytes() == data
+
+
+def test_upload_file_repr_and_default_headers() -> None:
+    import asyncio
+
+    upload = UploadFile(filename="a.txt", content_type="text/plain")
+    try:
+        assert repr(upload) == "UploadFile(filename='a.txt', size=0, content_type='text/plain')"
+        assert len(upload.headers) == 0
+    finally:
+        asyncio.run(upload.close())
+
+
+def test_form_file_size_limit_message() -> None:
+    body, headers = multipart([], [("f", ("a.txt", b"x" * 11))])
+    response = TestClient(form_app()).post(
+        "/few", content=body, headers={**headers, "accept": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("invalid multipart body")

@@ -282,3 +282,24 @@ def test_request_deeply_nested_json_is_400(client: TestClient) -> None:
     response = client.post("/json", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert "nested too deeply" in response.text
+
+
+def test_state_repr_and_delete_missing() -> None:
+    state = State({"a": 1})
+    assert repr(state) == "State({'a': 1})"
+    with pytest.raises(AttributeError):
+        del state.b
+
+
+def test_request_url_without_host_or_server() -> None:
+    request = Request({"type": "http", "path": "/p", "headers": [], "query_string": b""})
+    assert str(request.url) == "http://localhost/p"
+    assert request.client is None
+    assert repr(request) == "<Request None '/p'>"
+
+
+def test_request_url_for_outside_an_app_is_clear() -> None:
+    from transom.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="served by a transom App"):
+        Request({"type": "http", "headers": []}).url_for("x")

@@ -456,3 +456,102 @@ def test_route_trailing_slash_redirect_never_leaves_the_site() -> None:
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 308
     assert dict(sent[0]["headers"])[b"location"] == b"/evil.example/"  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("converter", "value", "text"),
+    [
+        ("int", 7, "7"),
+        ("float", 2.5, "2.5"),
+        ("float", 3.0, "3"),
+        ("uuid", uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),
+        ("str", "a b", "a%20b"),
+        ("path", "a/b c", "a/b%20c"),
+    ],
+    ids=["int", "float", "float-whole", "uuid", "str", "path"],
+)
+def test_url_for_converters_to_string(converter: str, value: object, text: str) -> None:
+    app = App()
+    app.add_route(f"/x/{{v:{converter}}}", lambda v: "", name="x")
+    assert app.url_for("x", v=value) == f"/x/{text}"
+
+
+@pytest.mark.parametrize(
+    ("converter", "value"),
+    [
+        ("int", -1),
+        ("int", True),
+        ("float", float("nan")),
+        ("str", "a/b"),
+        ("str", ""),
+        ("uuid", "nope"),
+    ],
+    ids=["negative-int", "bool", "nan", "slash", "empty", "bad-uuid"],
+)
+def test_url_for_rejects_values_the_route_would_not_match(converter: str, value: object) -> None:
+    app = App()
+    app.add_route(f"/x/{{v:{converter}}}", lambda v: "", name="x")
+    with pytest.raises(ConfigurationError, match="is not a valid"):
+        app.url_for("x", v=value)
+
+
+def test_add_converter_needs_regex_and_convert() -> None:
+    class NoRegex:
+        def convert(self, value: str) -> str:
+            return value
+
+    with pytest.raises(ConfigurationError, match="needs a 'regex'"):
+        App().add_converter("bad", NoRegex)  # type: ignore[arg-type]
+
+
+def test_add_converter_invalid_regex_and_name() -> None:
+    class Broken(Converter):
+        regex = "(unclosed"
+
+    with pytest.raises(ConfigurationError, match="invalid regex"):
+        App().add_converter("broken", Broken)
+    with pytest.raises(ConfigurationError, match="identifier"):
+        App().add_converter("not-valid", Converter)
+
+
+def test_add_converter_twice_refused() -> None:
+    app = App()
+    app.add_converter("thing", Converter)
+    with pytest.raises(ConfigurationError, match="already registered"):
+        app.add_converter("thing", Converter)
+
+
+def test_route_handler_must_be_callable() -> None:
+    with pytest.raises(ConfigurationError, match="not callable"):
+        App().add_route("/", "index")  # type: ignore[arg-type]
+
+
+def test_route_max_body_size_must_be_valid() -> None:
+    with pytest.raises(ConfigurationError, match="max_body_size"):
+        App().add_route("/", lambda: "", max_body_size=-5)
+
+
+def test_router_cannot_include_itself() -> None:
+    router = Router()
+    with pytest.raises(ConfigurationError, match="itself"):
+        router.include(router)
+
+
+def test_route_handler_with_kwargs_takes_any_param() -> None:
+    app = App()
+
+    async def handler(**params: object) -> dict[str, object]:
+        return dict(params)
+
+    app.add_route("/k/{a}/{b:int}", handler)
+    assert TestClient(app).get("/k/x/2").json() == {"a": "x", "b": 2}
+
+
+def test_route_class_instance_with_async_call() -> None:
+    class Endpoint:
+        async def __call__(self, name: str) -> str:
+            return f"hi {name}"
+
+    app = App()
+    app.add_route("/hi/{name}", Endpoint(), name="hi")
+    assert TestClient(app).get("/hi/bob").text == "hi bob"

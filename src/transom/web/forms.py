@@ -332,17 +332,12 @@ class _MultipartReader:
         self.items.append((self.name, self.upload))
 
     async def _data(self, data: bytes) -> None:
+        # Part sizes are bounded by the parser (MultipartLimits), not here.
         upload = self.upload
         if upload is None:
             self.buffer += data
-            if len(self.buffer) > self.max_field_size:
-                raise HTTPError(
-                    413, f"form field {self.name!r} is over {self.max_field_size} bytes"
-                )
             return
         size = upload.size + len(self.buffer) + len(data)
-        if self.max_file_size is not None and size > self.max_file_size:
-            raise HTTPError(413, f"file {self.name!r} is over {self.max_file_size} bytes")
         if size <= SPOOL_MAX_SIZE:
             upload.write_in_memory(data)  # no batching needed: no thread hop
             return
