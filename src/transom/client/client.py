@@ -170,10 +170,15 @@ class _BaseClient:
         request_headers = Headers(raw=[(b"host", host), *self.headers.raw])
         if headers:
             request_headers.update(headers)
-        body, content_type = encode_body(content=content, data=data, files=files, json=json)
-        if content_type is not None and "content-type" not in request_headers:
-            request_headers["content-type"] = content_type
-        _set_framing(method, request_headers, body)
+        if content is None and data is None and files is None and json is None:
+            body: Any = b""  # the common bodiless request skips the encoders
+            if method in ("POST", "PUT", "PATCH"):
+                _set_framing(method, request_headers, body)
+        else:
+            body, content_type = encode_body(content=content, data=data, files=files, json=json)
+            if content_type is not None and "content-type" not in request_headers:
+                request_headers["content-type"] = content_type
+            _set_framing(method, request_headers, body)
         ext = dict(extensions) if extensions else {}
         if cookies:
             jar = CookieJar(cookies)
@@ -243,7 +248,7 @@ class _BaseClient:
             response.history = list(history)
             history.append(response)
         response.history = history
-        if not stream:
+        if not stream and response._content is None:
             try:
                 await response.aread()
             except BaseException:

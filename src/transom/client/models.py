@@ -147,7 +147,7 @@ class Response:
         self.history: list[Response] = []
         self.default_encoding = default_encoding
         self.elapsed = timedelta(0)
-        self._started = time.perf_counter()
+        self._started = 0.0  # set by the client when it sends the request
         self._stream = stream
         self._streamed = False
         self._content: bytes | None = None
@@ -308,7 +308,8 @@ class Response:
         """Release the connection (closing it if the body was not read to its end)."""
         if not self.closed:
             self.closed = True
-            self.elapsed = timedelta(seconds=time.perf_counter() - self._started)
+            if self._started:
+                self.elapsed = timedelta(seconds=time.perf_counter() - self._started)
             if self._stream is not None:
                 await self._stream.aclose()
 

@@ -202,7 +202,12 @@ class HTTPTransport(BaseTransport):
         key = (url.scheme, url.host, url.port, None if proxy is None else proxy.url.origin)
         if proxy is not None and proxy.authorization and url.scheme == "http":
             request.headers["proxy-authorization"] = proxy.authorization
-        conn = await self._acquire(key, url, proxy, timeout)
+        got = self.pool._checkout(key)
+        conn = (
+            got
+            if type(got) is HTTP11Connection
+            else await self._acquire(key, url, proxy, timeout, got)
+        )
         try:
             return await conn.handle(request, timeout)
         except StaleConnection as stale:
@@ -212,19 +217,24 @@ class HTTPTransport(BaseTransport):
             ):
                 raise stale.error from stale
         # The server closed the idle connection as we reused it: once more, on a new one.
-        conn = await self._acquire(key, url, proxy, timeout, fresh=True)
+        conn = await self._acquire(key, url, proxy, timeout, self.pool._checkout(key, fresh=True))
         try:
             return await conn.handle(request, timeout)
         except StaleConnection as stale:  # pragma: no cover - a fresh connection is never reused
             raise stale.error from stale
 
     async def _acquire(
-        self, key: PoolKey, url: URL, proxy: Proxy | None, timeout: Timeout, *, fresh: bool = False
+        self,
+        key: PoolKey,
+        url: URL,
+        proxy: Proxy | None,
+        timeout: Timeout,
+        got: HTTP11Connection | bool,
     ) -> HTTP11Connection:
+        """A connection, given the first ``_checkout`` answer: wait, or connect."""
         pool = self.pool
         deadline = None if timeout.pool is None else time.monotonic() + timeout.pool
         while True:
-            got = pool._checkout(key, fresh)
             if got is True:
                 break
             if got is not False:
@@ -238,6 +248,7 @@ class HTTPTransport(BaseTransport):
                     f"no connection to {url.origin} became free within {timeout.pool} s; "
                     "raise Limits(max_connections=...) or the pool timeout"
                 )
+            got = pool._checkout(key)
         try:
             return await self._connect(key, url, proxy, timeout)
         except BaseException:
