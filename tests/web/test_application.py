@@ -320,3 +320,19 @@ async def test_app_websocket_goes_to_mount() -> None:
 
     await app({"type": "websocket", "path": "/ws/chat", "headers": []}, receive, send)
     assert seen == ["/ws"]
+
+
+class MyRequest(Request):
+    @property
+    def shout(self) -> str:
+        return self.method.lower() + "!"
+
+
+def test_app_request_subclass_by_annotation() -> None:
+    app = App()
+
+    @app.get("/")
+    async def handler(req: MyRequest) -> str:
+        return req.shout
+
+    assert TestClient(app).get("/").text == "get!"

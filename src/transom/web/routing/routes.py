@@ -68,14 +68,15 @@ def _parse_template(path: str) -> list[str | tuple[str, str]]:
 class _HandlerSignature:
     """What a handler takes: path parameters, and ``request`` (by name or type)."""
 
-    __slots__ = ("_required", "accepts_any", "names", "request_arg")
+    __slots__ = ("_required", "accepts_any", "names", "request_arg", "request_class")
 
-    def __init__(self, endpoint: Callable[..., Any], route_path: str) -> None:
+    def __init__(self, endpoint: Callable[..., Any]) -> None:
         try:
             signature = inspect.signature(endpoint, eval_str=True)
-        except (NameError, TypeError):
+        except Exception:  # an annotation that cannot be evaluated here: read it as text
             signature = inspect.signature(endpoint)
         self.request_arg: str | None = None
+        self.request_class: type[Request] = Request
         self.accepts_any = False
         self.names: set[str] = set()
         for param in signature.parameters.values():
@@ -83,7 +84,10 @@ class _HandlerSignature:
                 self.accepts_any = True
             elif param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
                 annotation = param.annotation
-                if param.name == "request" or annotation is Request or annotation == "Request":
+                if isinstance(annotation, type) and issubclass(annotation, Request):
+                    self.request_arg = param.name
+                    self.request_class = annotation
+                elif param.name == "request" or annotation == "Request":
                     self.request_arg = param.name
                 else:
                     self.names.add(param.name)
@@ -130,6 +134,7 @@ class Route:
         "parts",
         "path",
         "request_arg",
+        "request_class",
     )
 
     def __init__(
@@ -167,9 +172,10 @@ class Route:
         self.is_async = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
             getattr(endpoint, "__call__", None)  # noqa: B004 - async callable objects
         )
-        signature = _HandlerSignature(endpoint, path)
+        signature = _HandlerSignature(endpoint)
         signature.check(self.param_names, getattr(endpoint, "__name__", repr(endpoint)), path)
         self.request_arg = signature.request_arg
+        self.request_class = signature.request_class
 
     @property
     def is_static(self) -> bool:
@@ -182,7 +188,7 @@ class Route:
         kwargs = params if params is not None else {}
         request = None
         if self.request_arg is not None:
-            request = Request(scope, receive, max_body_size=self.max_body_size)
+            request = self.request_class(scope, receive, max_body_size=self.max_body_size)
             # A new dict: ``params`` is also scope["path_params"].
             kwargs = {**kwargs, self.request_arg: request}
         try:
