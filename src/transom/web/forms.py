@@ -190,10 +190,13 @@ class UploadFile:
                 out.write(view)  # one write of the in-memory bytes, no copy
             return
         position = self.file.tell()
+        self.file.flush()
         self.file.seek(0)
         try:
             with target.open("wb") as out:
-                shutil.copyfileobj(self.file, out, 1024 * 1024)
+                if not _copy_in_kernel(self.file, out, self.size):
+                    self.file.seek(0)
+                    shutil.copyfileobj(self.file, out, 1024 * 1024)
         finally:
             self.file.seek(position)
 
@@ -202,6 +205,30 @@ class UploadFile:
             f"UploadFile(filename={self.filename!r}, size={self.size}, "
             f"content_type={self.content_type!r})"
         )
+
+
+def _copy_in_kernel(source: IO[bytes], target: IO[bytes], size: int) -> bool:
+    """Copy file to file without passing the bytes through Python (Linux).
+
+    ``os.copy_file_range`` lets the kernel move the data (or share blocks
+    on file systems that can); False when unavailable, so the caller copies.
+    """
+    copy_file_range = getattr(os, "copy_file_range", None)
+    if copy_file_range is None:
+        return False
+    try:
+        source_fd, target_fd = source.fileno(), target.fileno()
+        offset = 0
+        while offset < size:
+            copied = copy_file_range(source_fd, target_fd, size - offset, offset, offset)
+            if copied == 0:
+                break
+            offset += copied
+    except OSError:
+        target.seek(0)
+        target.truncate()
+        return False
+    return offset == size
 
 
 class FormData(ImmutableMultiDict[str, "str | UploadFile"]):
