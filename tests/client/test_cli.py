@@ -207,3 +207,10 @@ def test_cli_timeout(uvicorn_server: ServerThread) -> None:
     result = http("--timeout", "0.2", _port(uvicorn_server) + "/slow?delay=3")
     assert result.returncode == 2
     assert "timed out" in result.stderr
+
+
+def test_cli_options_after_items() -> None:
+    result = http("--offline", "example.invalid", "a=1", "--form", "-a", "u:p", "b=2")
+    assert result.returncode == 0
+    assert "Authorization: Basic dTpw" in result.stdout
+    assert result.stdout.rstrip().endswith("a=1&b=2")

@@ -170,7 +170,7 @@ def http_command(argv: Sequence[str]) -> int:
     """Run ``transom http``; returns the exit code."""
     parser = _parser()
     try:
-        args = parser.parse_args(list(argv))
+        args = parser.parse_intermixed_args(list(argv))
         if args.help:
             parser.print_help()
             return 0
