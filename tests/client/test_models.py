@@ -144,3 +144,13 @@ def test_client_rejects_unsendable_bodies(kwargs: dict[str, Any]) -> None:
     client = Client(transport=MockTransport(lambda r: Response(200)))
     with pytest.raises((TypeError, ValueError)):
         client.build_request("POST", "http://h/", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "method", ["GET /x HTTP/1.1\r\nX: y", "G ET", ""], ids=["crlf", "space", "empty"]
+)
+def test_request_rejects_invalid_method(method: str) -> None:
+    from transom.exceptions import LocalProtocolError
+
+    with pytest.raises(LocalProtocolError, match="invalid HTTP method"):
+        Request(method, "http://example.org/")

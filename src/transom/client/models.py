@@ -14,6 +14,7 @@ code; the sync ones run them with ``_drive.run_sync``, which works because a
 from __future__ import annotations
 
 import json as jsonlib
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -25,6 +26,7 @@ from transom.client.decoders import LineDecoder, TextDecoder, content_decoder
 from transom.exceptions import (
     DecodingError,
     HTTPStatusError,
+    LocalProtocolError,
     ResponseNotRead,
     StreamClosed,
     StreamConsumed,
@@ -35,6 +37,8 @@ from transom.http.url import URL
 from transom.status import reason_phrase as _reason_phrase
 
 __all__ = ["ByteStream", "Request", "Response", "host_header"]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Z]+")
 
 
 def host_header(url: URL) -> str:
@@ -84,6 +88,9 @@ class Request:
         extensions: dict[str, Any] | None = None,
     ) -> None:
         self.method = method.upper()
+        if _TOKEN.fullmatch(self.method) is None:
+            # RFC 9110 §9.1: a method is a token; anything else could split the request line.
+            raise LocalProtocolError(f"invalid HTTP method {method!r}: a method is a token")
         self.url = url if isinstance(url, URL) else URL(url)
         self.headers = headers if headers is not None else Headers()
         self.body: RequestBody = b"" if content is None else content
