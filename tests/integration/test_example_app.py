@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from transom.client import Client
-from transom.http.multipart import MultipartEncoder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,10 +117,7 @@ def test_example_form_without_title_is_400(client: Client) -> None:
 
 def test_example_upload(client: Client) -> None:
     data = os.urandom(1_500_000)
-    encoder = MultipartEncoder([], [("file", ("../secret.bin", data))])
-    response = client.post(
-        "/upload", content=b"".join(encoder), headers={"content-type": encoder.content_type}
-    )
+    response = client.post("/upload", files={"file": ("../secret.bin", data)})
     assert response.json() == {
         "filename": "../secret.bin",
         "size": len(data),

@@ -70,10 +70,11 @@ def test_form_urlencoded() -> None:
 
 
 def test_form_multipart_fields_and_file() -> None:
-    body, headers = multipart(
-        [("title", "héllo")], [("photo", ("cat.png", b"\x89PNG" + b"x" * 100, "image/png"))]
+    response = TestClient(form_app()).post(
+        "/form",
+        data={"title": "héllo"},
+        files={"photo": ("cat.png", b"\x89PNG" + b"x" * 100, "image/png")},
     )
-    response = TestClient(form_app()).post("/form", content=body, headers=headers)
     assert response.json() == {
         "title": ["héllo"],
         "photo": {
