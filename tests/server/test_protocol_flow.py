@@ -179,3 +179,50 @@ async def test_flow_app_system_exit_does_not_escape() -> None:
     protocol, transport = connect(app)
     protocol.data_received(get("/"))
     assert transport.writes[0].startswith(b"HTTP/1.1 500 ")
+
+
+async def test_flow_client_that_stops_reading_is_dropped() -> None:
+    outcome: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        try:
+            while True:
+                await send({"type": "http.response.body", "body": b"x" * 1000, "more_body": True})
+        except OSError:
+            outcome.append("disconnected")
+
+    protocol, transport = connect(app, write_timeout=1.0)
+    protocol.pause_writing()
+    protocol.data_received(get("/"))
+    protocol.check_deadline(protocol.state.clock + 0.5)
+    assert not transport.closed  # still within write_timeout
+    protocol.check_deadline(protocol.state.clock + 2.0)
+    assert transport.closed
+    protocol.connection_lost(None)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert outcome == ["disconnected"]
+
+
+async def test_flow_no_new_request_while_client_not_reading() -> None:
+    protocol, transport = connect(hello_app)
+    protocol.pause_writing()
+    protocol.data_received(get("/") * 3)
+    assert b"".join(transport.writes).count(b"HTTP/1.1 200") == 1
+    protocol.resume_writing()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert b"".join(transport.writes).count(b"HTTP/1.1 200") == 3
+
+
+async def test_flow_big_batch_goes_out_before_the_batch_ends() -> None:
+    big = b"y" * 300_000
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": big})
+
+    protocol, transport = connect(app)
+    protocol.data_received(get("/") * 2)
+    assert len(transport.writes) == 2  # each response left as soon as it passed the limit

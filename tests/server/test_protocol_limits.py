@@ -150,3 +150,25 @@ async def test_limits_pipelined_flood_pauses_reading(serve: Any) -> None:
     statuses = [(await client.response()).status for _ in range(2001)]
     assert set(statuses) == {200}
     await client.close()
+
+
+async def test_limits_client_not_reading_is_dropped(serve: Any, client_factory: Any) -> None:
+    outcome: asyncio.Queue[str] = asyncio.Queue()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        chunk = b"x" * 65536
+        try:
+            for _ in range(100_000):  # far more than socket buffers hold
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except OSError:
+            outcome.put_nowait("dropped")
+            raise
+        outcome.put_nowait("sent everything")
+
+    server = await serve(app, write_timeout=0.3)
+    client = await client_factory(server.port)
+    client.send(get("/"))  # ...and never read
+    assert await asyncio.wait_for(outcome.get(), 20) == "dropped"

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--header-timeout", type=float, default=10.0, help="seconds to send a request head")
     add("--body-timeout", type=float, default=30.0, help="seconds between body chunks")
     add("--keep-alive-timeout", type=float, default=5.0, help="idle keep-alive seconds")
+    add("--write-timeout", type=float, default=60.0, help="seconds a client may not read")
     add("--shutdown-timeout", type=float, default=30.0, help="graceful shutdown seconds")
     add("--max-connections", type=int, default=10_000, help="open connections per process")
     add("--backlog", type=int, default=2048, help="listen backlog")
@@ -94,6 +95,7 @@ def run_command(argv: Sequence[str]) -> int:
             header_timeout=args.header_timeout,
             body_timeout=args.body_timeout,
             keep_alive_timeout=args.keep_alive_timeout,
+            write_timeout=args.write_timeout,
             shutdown_timeout=args.shutdown_timeout,
             max_connections=args.max_connections,
             backlog=args.backlog,

@@ -69,6 +69,7 @@ class ServerConfig:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     keep_alive_timeout: float = 5.0
+    write_timeout: float = 60.0  # a client that takes none of our data this long is dropped
     shutdown_timeout: float = 30.0
     # Connections
     max_connections: int = 10_000
@@ -160,7 +161,7 @@ class ServerConfig:
             self._positive(name, getattr(self, name))
         if self.max_body_size is not None:
             self._positive("max_body_size", self.max_body_size)
-        for name in ("header_timeout", "body_timeout", "keep_alive_timeout"):
+        for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout"):
             self._positive(name, getattr(self, name))
         if self.shutdown_timeout < 0:
             raise ConfigurationError("shutdown_timeout must be zero or more seconds")

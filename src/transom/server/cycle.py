@@ -183,7 +183,9 @@ class Cycle:
             self.head_written = True  # only after the core accepted the head
             if body:
                 wire += conn.send(Data(body))
-        protocol.write(wire)
+        # Straight to the transport, not the batch: a stream that never waits
+        # must still meet write flow control (pause_writing) at once.
+        protocol.write_now(wire)
         if protocol.write_paused:
             await protocol.drain()
 

@@ -26,6 +26,9 @@ arming one on the hot path is one attribute store: IDLE (keep-alive, or a new
 connection that sent nothing: closed quietly), HEAD (the request head must be
 complete this long after its first byte; never extended by later bytes:
 408), BODY (the app waits for a body chunk: 408 if nothing was answered yet).
+A client that stops reading our data gets ``write_timeout`` from the moment
+the transport pauses us (``write_deadline``), then the connection is dropped
+without waiting to flush.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELE
 _VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
 _ERROR_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]
 _ERROR_BODY = b"Internal Server Error"
+_BATCH_LIMIT = 256 * 1024  # bytes collected for one write before it goes out anyway
 # Work scheduled after an async app finished starts from a clean context, so
 # context variables set by one request never leak into the next.
 _BASE_CONTEXT = contextvars.Context()
@@ -67,6 +71,7 @@ class HttpProtocol(asyncio.Protocol):
         "_deadline_kind",
         "_drain_waiter",
         "_out",
+        "_out_size",
         "_pipelined",
         "_read_paused",
         "client",
@@ -80,6 +85,7 @@ class HttpProtocol(asyncio.Protocol):
         "state",
         "transport",
         "trusted",
+        "write_deadline",
         "write_paused",
     )
 
@@ -97,9 +103,11 @@ class HttpProtocol(asyncio.Protocol):
         self.closing = False
         self.write_paused = False
         self.deadline = 0.0
+        self.write_deadline = 0.0
         self._deadline_kind = 0
         self._drain_waiter: asyncio.Future[None] | None = None
         self._out: list[bytes] = []
+        self._out_size = 0
         self._batching = False
         self._read_paused = False
         self._pipelined = 0
@@ -159,11 +167,17 @@ class HttpProtocol(asyncio.Protocol):
         return None
 
     def pause_writing(self) -> None:
+        # The client is not taking our data: it has write_timeout to catch up.
         self.write_paused = True
+        self.write_deadline = self.state.clock + self.state.write_timeout
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        self.write_deadline = 0.0
         self._wake_drain()
+        cycle = self.cycle
+        if cycle is not None and cycle.response_complete and not self.transport.is_closing():
+            self._next_cycle()  # the one on_response_complete held back
 
     # --- the event loop of one connection -------------------------------------
     def _process(self) -> None:
@@ -215,6 +229,7 @@ class HttpProtocol(asyncio.Protocol):
             self._batching = False
             out = self._out
             if out:
+                self._out_size = 0
                 self.transport.write(out[0] if len(out) == 1 else b"".join(out))
                 out.clear()
 
@@ -261,7 +276,16 @@ class HttpProtocol(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self._batching:
             self._out.append(data)
+            self._out_size += len(data)
+            if self._out_size > _BATCH_LIMIT:
+                self._flush()  # let the transport see it (and pause us) now
         elif data:
+            self.transport.write(data)
+
+    def write_now(self, data: bytes) -> None:
+        """Write past the batch (streamed pieces): what is batched goes first."""
+        self._flush()
+        if data:
             self.transport.write(data)
 
     async def drain(self) -> None:
@@ -302,6 +326,13 @@ class HttpProtocol(asyncio.Protocol):
             # An unread body would have to be drained first: closing is cheaper and safe.
             self._close()
             return
+        if self.write_paused:
+            # The client is not reading what we sent: take no further request
+            # until it does (resume_writing finishes this cycle).
+            return
+        self._next_cycle()
+
+    def _next_cycle(self) -> None:
         self.cycle = None
         self.conn.start_next_cycle()
         self._pipelined = 0
@@ -347,6 +378,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def check_deadline(self, now: float) -> None:
         """Called by the server's tick; acts when this connection's deadline passed."""
+        if self.write_deadline and self.write_deadline <= now:
+            self._drop()  # closing politely would wait for the stalled client forever
+            return
         if not self.deadline or self.deadline > now:
             return
         kind = self._deadline_kind
@@ -363,17 +397,24 @@ class HttpProtocol(asyncio.Protocol):
     def shutdown(self) -> None:
         """Graceful shutdown: close now if idle, else after the current response."""
         self.closing = True
-        if self.cycle is None:
+        if self.cycle is None or self.cycle.response_complete:
             self._close()
 
     def abort(self) -> None:
-        """The shutdown timeout passed: drop the connection."""
+        """The shutdown timeout passed: drop the connection, cancel its app."""
+        cycle = self.cycle
+        self._drop()
+        if cycle is not None and cycle.task is not None and not cycle.task.done():
+            cycle.task.cancel()
+
+    def _drop(self) -> None:
+        """Close without flushing: the app sees ``http.disconnect``."""
+        self.deadline = self.write_deadline = 0.0
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.wake()
-            if cycle.task is not None:
-                cycle.task.cancel()
+        self._wake_drain()
         self.transport.abort()
 
     # --- internals -------------------------------------------------------------
@@ -396,6 +437,7 @@ class HttpProtocol(asyncio.Protocol):
     def _flush(self) -> None:
         out = self._out
         if out:
+            self._out_size = 0
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))
             out.clear()
 

@@ -169,7 +169,7 @@ class Server:
                 headers.append((b"server", b"transom"))
             state.default_headers = headers
         for protocol in tuple(state.connections):
-            if protocol.deadline:
+            if protocol.deadline or protocol.write_deadline:
                 protocol.check_deadline(now)
         self._tick_handle = state.loop.call_later(self.tick_interval, self._tick)
 
@@ -177,7 +177,7 @@ class Server:
     def tick_interval(self) -> float:
         """Deadline granularity: a second, finer when a timeout is short."""
         c = self.config
-        shortest = min(c.header_timeout, c.body_timeout, c.keep_alive_timeout)
+        shortest = min(c.header_timeout, c.body_timeout, c.keep_alive_timeout, c.write_timeout)
         return max(0.01, min(1.0, shortest / 4))
 
     async def _shutdown(self, state: ServerState) -> None:

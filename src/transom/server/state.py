@@ -41,6 +41,7 @@ class ServerState:
         "root_path",
         "root_path_bytes",
         "starter",
+        "write_timeout",
     )
 
     def __init__(self, config: ServerConfig, app: ASGIApp, loop: asyncio.AbstractEventLoop) -> None:
@@ -60,3 +61,4 @@ class ServerState:
         self.body_timeout = config.body_timeout
         self.keep_alive_timeout = config.keep_alive_timeout
         self.read_high_water = config.read_high_water
+        self.write_timeout = config.write_timeout
