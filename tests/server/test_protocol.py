@@ -363,3 +363,18 @@ async def test_protocol_app_sees_current_task_from_first_line(
     server = await serve(app)
     client = await client_factory(server.port)
     assert (await client.request(get("/"))).status == 200
+
+
+async def test_protocol_app_connection_close_header_closes(serve: Any, client_factory: Any) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = [(b"connection", b"close")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"bye"})
+
+    server = await serve(app)
+    client = await client_factory(server.port)
+    client.send(get("/") + get("/"))  # the second request is never answered
+    assert (await client.response()).body == b"bye"
+    assert await client.read_until_closed() == b""
