@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from transom.client._backend import NetworkStream
-from transom.client._content import BodyStream
+from transom.client._content import BodyStream, RequestBody
 from transom.client.config import Timeout
 from transom.client.models import ByteStream, Request, Response
 from transom.exceptions import (
@@ -105,7 +105,9 @@ class HTTP11Connection:
         self.requests += 1
         try:
             try:
-                await self._send(request, timeout.write)
+                await self._stream.write(self._encode(request), timeout.write)
+                if type(request.body) is not bytes:
+                    await self._send_stream(request.body, timeout.write)
             except WriteError as exc:
                 if reused:
                     raise StaleConnection(exc) from exc
@@ -145,20 +147,18 @@ class HTTP11Connection:
             return f"{url.scheme}://{url.netloc}{url.target}".encode("ascii")
         return url.target.encode("ascii")
 
-    async def _send(self, request: Request, timeout: float | None) -> None:
+    def _encode(self, request: Request) -> bytes:
+        """The head, and an in-memory body with it: one write for the common case."""
         head = events.Request(
             request.method.encode("ascii"), self._target(request), request.headers.raw
         )
         body = request.body
-        conn = self._conn
-        stream = self._stream
-        if isinstance(body, bytes):
-            await stream.write(conn.send_request(head, body), timeout)
-            return
-        await stream.write(conn.send(head), timeout)
-        await self._send_stream(body, timeout)
+        if type(body) is bytes:
+            return self._conn.send_request(head, body)
+        return self._conn.send(head)
 
-    async def _send_stream(self, body: BodyStream, timeout: float | None) -> None:
+    async def _send_stream(self, body: RequestBody, timeout: float | None) -> None:
+        assert isinstance(body, BodyStream)
         conn = self._conn
         async for chunk in body.chunks():
             if chunk:
