@@ -236,3 +236,21 @@ async def test_asgi_transport_lifespan_tolerates_apps_without_it() -> None:
 
     async with AsyncClient(transport=ASGITransport(app, lifespan=True)) as client:
         assert (await client.get("http://testserver/")).text == "ok"
+
+
+def test_asgi_transport_close_early_cancels_app_under_sync_client() -> None:
+    cancelled = threading.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        try:
+            while True:
+                await send({"type": "http.response.body", "body": b"x" * 100, "more_body": True})
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    with Client(transport=ASGITransport(app)) as client:
+        with client.stream("GET", "http://testserver/") as response:
+            next(response.iter_bytes())
+        assert cancelled.wait(5)

@@ -143,3 +143,17 @@ async def test_pool_close_releases_connections(raw_server: RawFactory) -> None:
     assert client._transport.pool._total == 1
     await client.aclose()
     assert client._transport.pool._total == 0
+
+
+def test_pool_shared_by_threads(transom_server: ServerThread) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Client(limits=Limits(max_connections=4)) as client:
+
+        def work(_: int) -> list[str]:
+            return [client.get(transom_server.url + "/plaintext").text for _ in range(10)]
+
+        with ThreadPoolExecutor(8) as pool:
+            results = [text for texts in pool.map(work, range(8)) for text in texts]
+        assert results == ["Hello, World!"] * 80
+        assert client._transport.pool._total <= 4
