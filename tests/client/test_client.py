@@ -271,3 +271,19 @@ def test_client_sync_rejects_async_hook() -> None:
     )
     with pytest.raises(RuntimeError, match="needs an event loop"):
         client.get("http://example.org/")
+
+
+def test_client_307_resends_seekable_file_body(server: ServerThread) -> None:
+    with Client() as client:
+        response = client.post(server.url + "/redirect/307", content=io.BytesIO(b"file data"))
+    assert response.json()["method"] == "POST"
+    assert response.json()["body"] == "file data"
+
+
+def test_client_redirect_fragment_rules(server: ServerThread) -> None:
+    # RFC 9110 §10.2.2: the Location's own fragment wins, else the original one is kept
+    with Client() as client:
+        own = client.get(server.url + "/redirect/302?to=/echo%23own#original")
+        inherited = client.get(server.url + "/redirect/302#keep")
+    assert own.url is not None and own.url.fragment == "own"
+    assert inherited.url is not None and inherited.url.fragment == "keep"
