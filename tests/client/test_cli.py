@@ -214,3 +214,33 @@ def test_cli_options_after_items() -> None:
     assert result.returncode == 0
     assert "Authorization: Basic dTpw" in result.stdout
     assert result.stdout.rstrip().endswith("a=1&b=2")
+
+
+def test_cli_colours_on_a_terminal(uvicorn_server: ServerThread) -> None:
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "transom", "http", _port(uvicorn_server) + "/echo", "a=1"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=30,
+        )
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other side is closed: all read
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(leader)
+    assert process.returncode == 0
+    text = output.decode()
+    assert "\x1b[32m200 OK" in text  # status line in colour, headers shown
+    assert '\n    \x1b[34m"method"' in text  # indented, coloured JSON
