@@ -165,3 +165,32 @@ def test_cookiejar_save_and_load(tmp_path: Path) -> None:
     loaded = CookieJar()
     loaded.load(path)
     assert _sent(loaded, "https://www.example.com/") == "a=1"
+
+
+def test_cookiejar_mozilla_round_trip(tmp_path: Path) -> None:
+    jar = _jar_after("a=1; Max-Age=3600; Domain=example.com; HttpOnly", "https://example.com/")
+    jar.extract(["host=2; Secure"], URL("https://shop.example.com/cart/x"))
+    path = tmp_path / "cookies.txt"
+    jar.save(path, format="mozilla")
+    text = path.read_text()
+    assert text.startswith("# Netscape HTTP Cookie File\n")
+    assert "#HttpOnly_.example.com\tTRUE\t/\tFALSE\t" in text
+    assert "shop.example.com\tFALSE\t/cart\tTRUE\t0\thost\t2\n" in text
+    loaded = CookieJar()
+    loaded.load(path)
+    assert _sent(loaded, "https://www.example.com/") == "a=1"
+    assert _sent(loaded, "https://shop.example.com/cart/y") == "host=2; a=1"
+    assert _sent(loaded, "https://other.example.com/cart/y") == "a=1"
+
+
+def test_cookiejar_loads_curl_style_file(tmp_path: Path) -> None:
+    path = tmp_path / "curl.txt"
+    path.write_text(
+        "# Netscape HTTP Cookie File\n\n"
+        "example.org\tFALSE\t/\tFALSE\t0\tsid\tabc\n"
+        "broken line\n"
+        ".example.org\tTRUE\t/\tFALSE\t1\told\tgone\n"
+    )
+    jar = CookieJar()
+    jar.load(path)
+    assert _sent(jar, "http://example.org/") == "sid=abc"

@@ -25,7 +25,8 @@ newer cookie with the same key replaces the older one (§5.3 step 11).
 Client-supplied cookies (``Client(cookies={"a": "1"})``) have no domain and
 go to every host.
 
-``save(path)`` / ``load(path)`` keep the jar in a JSON file.
+``save(path)`` / ``load(path)`` keep the jar in a JSON file, or in the
+Mozilla ``cookies.txt`` format (``save(path, format="mozilla")``).
 """
 
 from __future__ import annotations
@@ -272,19 +273,69 @@ class CookieJar:
         return "; ".join(f"{c.name}={c.value}" for c in chosen)
 
     # --- persistence ------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write every persistent and session cookie to a JSON file (mode 0600)."""
-        data = [asdict(c) for c in self]
+    def save(self, path: str | os.PathLike[str], *, format: str = "json") -> None:
+        """Write the cookies to a file (mode 0600): ``format="json"`` or ``"mozilla"``
+        (the ``cookies.txt`` format curl and browsers' exporters use)."""
+        if format == "json":
+            text = json.dumps({"cookies": [asdict(c) for c in self]}, indent=1)
+        elif format == "mozilla":
+            text = _MOZILLA_HEADER + "".join(_mozilla_line(c) for c in self)
+        else:
+            raise ValueError(f"unknown cookie file format {format!r}: use 'json' or 'mozilla'")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"cookies": data}, f, indent=1)
+            f.write(text)
 
     def load(self, path: str | os.PathLike[str]) -> None:
-        """Add the cookies of a file written by ``save`` (expired ones are skipped)."""
+        """Add the cookies of a JSON or Mozilla ``cookies.txt`` file (expired ones are skipped)."""
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+            text = f.read()
+        if text.lstrip().startswith("{"):
+            cookies = [Cookie(**entry) for entry in json.loads(text).get("cookies", [])]
+        else:
+            cookies = [c for line in text.splitlines() if (c := _parse_mozilla(line))]
         now = time.time()
-        for entry in data.get("cookies", []):
-            cookie = Cookie(**entry)
+        for cookie in cookies:
             if not cookie.expired(now):
                 self._store(cookie)
+
+
+_MOZILLA_HEADER = "# Netscape HTTP Cookie File\n"
+_HTTPONLY_PREFIX = "#HttpOnly_"
+
+
+def _mozilla_line(cookie: Cookie) -> str:
+    # domain, include-subdomains, path, secure, expiry (0: session), name, value
+    domain = cookie.domain if cookie.host_only else "." + cookie.domain
+    prefix = _HTTPONLY_PREFIX if cookie.http_only else ""
+    fields = [
+        prefix + domain,
+        "FALSE" if cookie.host_only else "TRUE",
+        cookie.path,
+        "TRUE" if cookie.secure else "FALSE",
+        str(int(cookie.expires)) if cookie.expires is not None else "0",
+        cookie.name,
+        cookie.value,
+    ]
+    return "\t".join(fields) + "\n"
+
+
+def _parse_mozilla(line: str) -> Cookie | None:
+    http_only = line.startswith(_HTTPONLY_PREFIX)
+    if http_only:
+        line = line[len(_HTTPONLY_PREFIX) :]
+    fields = line.rstrip("\n").split("\t")
+    if line.startswith("#") or len(fields) != 7:
+        return None  # a comment, a blank or a malformed line
+    domain, subdomains, path, secure, expires, name, value = fields
+    return Cookie(
+        name,
+        value,
+        domain.lstrip(".").lower(),
+        path or "/",
+        host_only=subdomains.upper() != "TRUE",
+        secure=secure.upper() == "TRUE",
+        http_only=http_only,
+        expires=float(expires) if expires.isdigit() and expires != "0" else None,
+        created=time.time(),
+    )
