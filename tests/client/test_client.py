@@ -287,3 +287,15 @@ def test_client_redirect_fragment_rules(server: ServerThread) -> None:
         inherited = client.get(server.url + "/redirect/302#keep")
     assert own.url is not None and own.url.fragment == "own"
     assert inherited.url is not None and inherited.url.fragment == "keep"
+
+
+async def test_client_auth_not_sent_to_redirected_origin(
+    uvicorn_server: ServerThread, transom_server: ServerThread
+) -> None:
+    async with AsyncClient(auth=("user", "secret")) as client:
+        same = await client.get(uvicorn_server.url + "/redirect/302?to=/basic")
+        other = await client.get(
+            uvicorn_server.url + "/redirect/302", params={"to": transom_server.url + "/basic"}
+        )
+    assert same.json()["authorization"].startswith("Basic ")
+    assert other.json() == {"authorization": None}
