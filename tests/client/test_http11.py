@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from transom.client import AsyncClient, Client
 from transom.exceptions import ReadTimeout, RemoteProtocolError
 
-from .servers import Handler, RawServer, read_request
+from .servers import Handler, RawServer, read_head, read_request
 
 RawFactory = Callable[[Handler], RawServer]
 
@@ -160,3 +161,31 @@ async def test_http11_unread_stream_closes_connection(raw_server: RawFactory) ->
         response = await client.get(server.url)
     assert len(response.content) == 3_000_000
     assert server.connections == 2
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_http11_early_response_beats_write_error(raw_server: RawFactory, kind: str) -> None:
+    async def refuse_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(
+            b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!"
+        )
+        await writer.drain()
+        writer.write_eof()
+        await asyncio.sleep(0.2)  # the answer and the FIN reach the client first
+        writer.transport.abort()  # then a reset: the client's next writes fail
+
+    server = raw_server(refuse_body)
+    chunk = b"x" * (1 << 20)
+
+    def body() -> Any:
+        for _ in range(64):
+            yield chunk
+
+    if kind == "sync":
+        with Client() as client:
+            response = client.post(server.url, content=body())
+    else:
+        async with AsyncClient() as client:
+            response = await client.post(server.url, content=body())
+    assert (response.status_code, response.text) == (413, "too big!")

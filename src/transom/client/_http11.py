@@ -111,8 +111,9 @@ class HTTP11Connection:
             except WriteError as exc:
                 if reused:
                     raise StaleConnection(exc) from exc
-                raise
-            head, chunks, complete = await self._receive_head(timeout.read, reused)
+                head, chunks, complete = await self._early_answer(exc, timeout.read)
+            else:
+                head, chunks, complete = await self._receive_head(timeout.read, reused)
         except BaseException:
             self._pool.discard(self)
             raise
@@ -167,6 +168,16 @@ class HTTP11Connection:
             await self._stream.write(tail, timeout)
 
     # --- receiving --------------------------------------------------------------------
+    async def _early_answer(
+        self, error: WriteError, timeout: float | None
+    ) -> tuple[events.Response, list[bytes], bool]:
+        """The response of a server that stopped reading our body (a 413 and a close,
+        RFC 9110 §15.5.14): its answer is worth more than our write error."""
+        try:
+            return await self._receive_head(timeout, False)
+        except TransportError:
+            raise error from None
+
     async def _receive_head(
         self, timeout: float | None, reused: bool
     ) -> tuple[events.Response, list[bytes], bool]:
