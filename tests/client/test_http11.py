@@ -168,7 +168,8 @@ async def test_http11_early_response_beats_write_error(raw_server: RawFactory, k
     async def refuse_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_head(reader)
         writer.write(
-            b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!"
+            b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
+            b"Content-Length: 8\r\n\r\ntoo big!"
         )
         await writer.drain()
         writer.write_eof()
