@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
+
+from .processes import ServerProcess
 
 
 def starlette_app() -> Starlette:
@@ -84,3 +87,33 @@ async def test_frameworks_fastapi(serve: Any) -> None:
         bad = await client.post("/items/7", json={"name": "pen"})
         assert bad.status_code == 422
         assert (await client.get("/sync")).json() == {"ran": "in a thread"}
+
+
+STARLETTE_MODULE = """
+import anyio
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+async def timed(request):
+    with anyio.fail_after(5):
+        await anyio.sleep(0.01)
+    return PlainTextResponse("in time")
+
+app = Starlette(routes=[Route("/", timed)])
+"""
+
+
+async def test_frameworks_starlette_on_uvloop_subprocess(tmp_path: Path) -> None:
+    (tmp_path / "starletteapp.py").write_text(STARLETTE_MODULE)
+    server = await ServerProcess.start(
+        tmp_path, "starletteapp:app", "--port", "0", "--loop", "uvloop"
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+            for _ in range(3):
+                assert (await client.get("/")).text == "in time"
+        server.signal()
+        assert await server.wait() == 0
+    finally:
+        await server.stop()
