@@ -244,3 +244,12 @@ def test_cli_colours_on_a_terminal(uvicorn_server: ServerThread) -> None:
     text = output.decode()
     assert "\x1b[32m200 OK" in text  # status line in colour, headers shown
     assert '\n    \x1b[34m"method"' in text  # indented, coloured JSON
+
+
+def test_cli_download_of_an_error_saves_nothing(
+    uvicorn_server: ServerThread, tmp_path: Path
+) -> None:
+    result = http("--download", _port(uvicorn_server) + "/status/404", cwd=tmp_path)
+    assert result.returncode == 4
+    assert "HTTP 404" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -257,6 +257,12 @@ def _exchange(
         if args.download and response.is_success:
             output.response(response)
             download(response, args.output, sys.stderr)
+        elif args.download:
+            sys.stderr.write(
+                f"transom http: error: HTTP {response.status_code} {response.reason_phrase}; "
+                "nothing downloaded\n"
+            )
+            return max(response.status_code // 100, 1)
         else:
             response.read()
             if args.output:
