@@ -251,33 +251,35 @@ def _exchange(
 ) -> int:
     response = client.send(request, stream=True)
     try:
-        for previous in response.history:
-            if "h" in output.what and args.verbose:
-                output.printer.response_head(previous)
-        if args.download and response.is_success:
-            output.response(response)
-            download(response, args.output, sys.stderr)
-        elif args.download:
-            sys.stderr.write(
-                f"transom http: error: HTTP {response.status_code} {response.reason_phrase}; "
-                "nothing downloaded\n"
-            )
-            return max(response.status_code // 100, 1)
-        else:
-            response.read()
-            if args.output:
-                with open(args.output, "wb") as f:
-                    f.write(response.content)
-                output.what = output.what.replace("b", "")
-            output.response(response)
+        code = _show(response, args, output)
     finally:
         response.close()
     if session is not None:
         session.update(items.headers, auth_record, client.cookies)
         session.save()
+    return code
+
+
+def _show(response: Response, args: argparse.Namespace, output: _Output) -> int:
+    """Print (or save) the response; returns the exit code."""
+    if args.verbose and "h" in output.what:
+        for previous in response.history:
+            output.printer.response_head(previous)
+    status = f"HTTP {response.status_code} {response.reason_phrase}"
+    if args.download and not response.is_success:
+        sys.stderr.write(f"transom http: error: {status}; nothing downloaded\n")
+        return max(response.status_code // 100, 1)
+    if args.download:
+        output.response(response)
+        download(response, args.output, sys.stderr)
+    else:
+        response.read()
+        if args.output:
+            with open(args.output, "wb") as f:
+                f.write(response.content)
+            output.what = output.what.replace("b", "")
+        output.response(response)
     if args.check_status and response.status_code >= 300:
-        sys.stderr.write(
-            f"transom http: warning: HTTP {response.status_code} {response.reason_phrase}\n"
-        )
+        sys.stderr.write(f"transom http: warning: {status}\n")
         return response.status_code // 100
     return 0
