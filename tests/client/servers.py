@@ -82,16 +82,17 @@ class ServerThread:
 class RawServer:
     """``asyncio.start_server(handler)`` on 127.0.0.1:0, in a thread."""
 
-    def __init__(self, handler: Handler, *, ssl: Any = None) -> None:
+    def __init__(self, handler: Handler, *, ssl: Any = None, host: str = "127.0.0.1") -> None:
         self._loop = _LoopThread()
         self.connections = 0
         self._handler = handler
-        self._server = self._loop.call(self._start(ssl))
+        self._server = self._loop.call(self._start(ssl, host))
         self.port = int(self._server.sockets[0].getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
+        netloc = f"[{host}]" if ":" in host else host
+        self.url = f"http://{netloc}:{self.port}"
 
-    async def _start(self, ssl: Any) -> asyncio.AbstractServer:
-        return await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=ssl)
+    async def _start(self, ssl: Any, host: str) -> asyncio.AbstractServer:
+        return await asyncio.start_server(self._handle, host, 0, ssl=ssl)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1

@@ -190,3 +190,23 @@ async def test_http11_early_response_beats_write_error(raw_server: RawFactory, k
         async with AsyncClient() as client:
             response = await client.post(server.url, content=body())
     assert (response.status_code, response.text) == (413, "too big!")
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_http11_ipv6_literal_host(raw_server: Callable[..., RawServer], kind: str) -> None:
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head, _ = await read_request(reader)
+        seen.append(head)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nv6")
+        await writer.drain()
+
+    server = raw_server(handler, host="::1")
+    if kind == "sync":
+        with Client() as client:
+            assert client.get(server.url + "/x").text == "v6"
+    else:
+        async with AsyncClient() as client:
+            assert (await client.get(server.url + "/x")).text == "v6"
+    assert f"host: [::1]:{server.port}\r\n".encode() in seen[0]
