@@ -472,3 +472,69 @@ def test_connection_limits_are_configurable(backend: str) -> None:
     with pytest.raises(RemoteProtocolError) as caught:
         conn.next_event()
     assert caught.value.status_code == 431
+
+
+def exchange(conn: Connection, response: Response, body: bytes = b"") -> tuple[Request, bytes]:
+    events = drain(conn)
+    wire = conn.send_response(response, body)
+    assert conn.next_event() is PAUSED
+    conn.start_next_cycle()
+    return request_of(events), wire
+
+
+def test_connection_server_repeated_heads_give_fresh_events(backend: str) -> None:
+    conn = server(backend, GET * 3)
+    first, _ = exchange(conn, Response(200, []))
+    first.headers.append((b"x-added", b"by the app"))
+    second, _ = exchange(conn, Response(200, []))
+    assert second == Request(b"GET", b"/plaintext", [(b"host", b"127.0.0.1:8080")])
+    assert second.headers is not first.headers
+    third, _ = exchange(conn, Response(200, []))
+    assert third == second
+
+
+def test_connection_server_repeated_head_after_another_request(backend: str) -> None:
+    post = b"POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx"
+    conn = server(backend, GET + post + GET)
+    exchange(conn, Response(200, []))
+    assert conn.their_method == b"GET"
+    exchange(conn, Response(200, []))
+    assert conn.their_method == b"POST"
+    again, _ = exchange(conn, Response(200, []))
+    assert again.method == conn.their_method == b"GET"
+
+
+def test_connection_server_repeated_head_with_connection_close(backend: str) -> None:
+    close = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    conn = server(backend, close + close)
+    drain(conn)
+    assert b"connection: close" in conn.send_response(Response(200, []), b"")
+    assert not conn.keep_alive
+
+
+def test_connection_server_repeated_response_heads_are_identical(backend: str) -> None:
+    conn = server(backend, GET * 3)
+    headers = [(b"content-type", b"text/plain")]
+    _, one = exchange(conn, Response(200, list(headers)), b"abc")
+    _, two = exchange(conn, Response(200, list(headers)), b"xyz")
+    _, three = exchange(conn, Response(200, list(headers)), b"longer")
+    assert one == b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nabc"
+    assert two == one.replace(b"abc", b"xyz")
+    assert three.endswith(b"content-length: 6\r\n\r\nlonger")
+
+
+def test_connection_server_list_fields_changed_in_place_are_not_reused(backend: str) -> None:
+    conn = server(backend, GET * 2)
+    field = [b"x-state", b"one"]
+    _, one = exchange(conn, Response(200, [field]))  # type: ignore[list-item]
+    field[1] = b"two"
+    _, two = exchange(conn, Response(200, [field]))  # type: ignore[list-item]
+    assert b"x-state: one" in one
+    assert b"x-state: two" in two
+
+
+def test_connection_server_changed_status_is_not_reused(backend: str) -> None:
+    conn = server(backend, GET * 2)
+    exchange(conn, Response(200, []), b"a")
+    _, wire = exchange(conn, Response(404, []), b"a")
+    assert wire.startswith(b"HTTP/1.1 404 Not Found\r\n")

@@ -211,11 +211,20 @@ class Connection:
         "_chunk_left",
         "_eof",
         "_expect_continue",
+        "_fast_response",
         "_keep_alive",
+        "_last_fields",
+        "_last_head",
+        "_last_length",
+        "_last_request",
+        "_last_response_head",
+        "_last_status",
         "_leading_lines",
         "_lf_checked",
         "_limits",
+        "_max_fields",
         "_our_state",
+        "_parse_request_head",
         "_parser",
         "_pos",
         "_recv_left",
@@ -245,6 +254,15 @@ class Connection:
         self._short_head = min(limits.max_request_line, limits.max_header_bytes)
         self._valid_host = b"\x00"  # the last Host value found valid
         self._parser = _default_parser(backend)
+        self._parse_request_head = self._parser.parse_request_head
+        self._max_fields = limits.max_header_count
+        self._fast_response = False  # see send_response
+        self._last_head = b""  # see _remember_head
+        self._last_request: tuple[bytes, bytes, HeaderList] = (b"", b"", [])
+        self._last_fields: HeaderList | None = None  # see _plain_response_head
+        self._last_status = 0
+        self._last_length = 0
+        self._last_response_head = b""
         self._buffer = b""
         self._pos = 0
         self._eof = False
@@ -318,31 +336,37 @@ class Connection:
                 return ConnectionClosed()
         except RemoteProtocolError:
             self._their_state = _ERROR
-            self._keep_alive = False
+            self._keep_alive = self._fast_response = False
             raise
         raise RemoteProtocolError("cannot read from a connection in ERROR state; close it")
 
     def _next_request(self) -> Event | _Sentinel:
         buffer = self._buffer
+        if not buffer and not self._eof:
+            return NEED_DATA  # the usual state between keep-alive requests
         pos = self._pos
         end = buffer.find(b"\r\n\r\n", pos + self._scanned)
         if end <= pos:
             return self._incomplete_head()
+        last = self._last_head
+        if end - pos == len(last) and buffer.startswith(last, pos):
+            return self._repeat_request(buffer, end)
         if end - pos > self._short_head:
             self._check_head_size(buffer, pos, end)
         try:
-            method, target, version, headers = self._parser.parse_request_head(buffer, pos, end)
+            method, target, version, headers = self._parse_request_head(buffer, pos, end)
         except RemoteProtocolError:
             if buffer.startswith(b"\r\n", pos):
                 return self._incomplete_head()  # empty lines first: skip them, try again
             raise
+        start = pos
         pos = end + 4
         if pos == len(buffer):
             self._buffer = b""
             self._pos = 0
         else:
             self._pos = pos
-        if len(headers) > self._limits.max_header_count:
+        if len(headers) > self._max_fields:
             raise RemoteProtocolError("too many header fields", status_code=431)
         if version != b"1.1":
             if version != b"1.0":
@@ -355,6 +379,7 @@ class Connection:
             raise RemoteProtocolError(f"invalid request target {target[:80]!r}")
         hosts = 0
         length: int | None = None
+        chunked = False
         for name, value in headers:
             if name in _FRAMING_NAMES:
                 if name == b"host":
@@ -368,15 +393,16 @@ class Connection:
                         raise RemoteProtocolError("more than one Content-Length")
                     length = _content_length(value)
                 elif name == b"transfer-encoding":
-                    self._recv_mode = _CHUNKED  # checked in full below
+                    chunked = True  # checked in full below
                 elif name == b"connection":
                     self._read_connection_tokens(value, version)
                 elif value.lower() == b"100-continue" and version == b"1.1":
                     self._expect_continue = True
         if hosts != 1 and (hosts or version == b"1.1"):
             raise RemoteProtocolError("an HTTP/1.1 request needs exactly one Host header")
-        if self._recv_mode == _CHUNKED:
+        if chunked:
             self._check_transfer_encoding(headers, version, length)
+            self._recv_mode = _CHUNKED
             self._chunk_left = -1
             self._recv_total = 0
         elif length:
@@ -388,7 +414,35 @@ class Connection:
         self._their_method = method
         self._their_version = version
         self._their_state = _SEND_BODY
+        # send_response's fast path needs a keep-alive HTTP/1.1 non-HEAD exchange.
+        self._fast_response = fast = self._keep_alive and version == b"1.1" and method != b"HEAD"
+        if fast and self._recv_mode == _NO_BODY and not self._expect_continue:
+            self._remember_head(buffer[start:end], method, target, headers)
         return Request(method, target, headers, version)
+
+    def _remember_head(
+        self, head: bytes, method: bytes, target: bytes, headers: HeaderList
+    ) -> None:
+        # A keep-alive client often sends the same head again (a poller, a
+        # benchmark, a pipeline of GETs). Every verdict above depends only on
+        # the head's bytes and on state that is the same at the start of each
+        # cycle, so byte-identical heads can reuse this parse.
+        self._last_head = head
+        self._last_request = (method, target, headers.copy())
+
+    def _repeat_request(self, buffer: bytes, end: int) -> Request:
+        pos = end + 4
+        if pos == len(buffer):
+            self._buffer = b""
+            self._pos = 0
+        else:
+            self._pos = pos
+        method, target, headers = self._last_request
+        self._their_method = method
+        self._their_version = b"1.1"
+        self._their_state = _SEND_BODY
+        self._fast_response = True
+        return Request(method, target, headers.copy(), b"1.1")
 
     def _check_head_size(self, buffer: bytes, pos: int, end: int) -> None:
         limits = self._limits
@@ -699,48 +753,71 @@ class Connection:
         """Server fast path: head + whole body + end of message in one buffer.
         Adds Content-Length when the response has none and may have a body;
         drops the body for HEAD / 1xx / 204 / 304."""
-        status = response.status_code
-        state = self._their_state
         if (
-            self._our_state is _IDLE
-            and (state is _DONE or (state is _SEND_BODY and self._recv_mode == _NO_BODY))
-            and self._keep_alive
-            and self._their_version == b"1.1"
-            and self._their_method != b"HEAD"
+            self._fast_response
+            and (self._their_state is _DONE or self._recv_mode == _NO_BODY)
             and not response.reason
         ):
             # The common case, kept apart for speed: a keep-alive HTTP/1.1
             # exchange, standard reason, plain headers, the length known.
-            line = _PLAIN_STATUS_LINES.get(status)
-            if line is not None:
-                parts = [line]
-                length: bytes | None = None
-                known = _KNOWN_NAMES
-                for name, value in response.headers:
-                    kind = known.get(name)
-                    if kind != _KIND_OTHER:
-                        if kind != _KIND_CONTENT_LENGTH or length is not None:
-                            break  # framing headers and new names: the full path
-                        length = value
-                    parts += (name, b": ", value, b"\r\n")
-                else:
-                    # Lines: the status line, one per field, (content-length,) blank.
-                    lines = (len(parts) >> 2) + 2
-                    if length is None:
-                        parts.append(b"content-length: %d\r\n\r\n" % len(body))
-                        lines += 1
-                    elif length == b"%d" % len(body):
-                        parts.append(b"\r\n")
-                    else:
-                        lines = _MAX_FAST_LINES  # a mismatch: the full path explains it
-                    if lines < _MAX_FAST_LINES:
-                        head = b"".join(parts)
-                        # One pass finds any CR, LF or NUL a name or value smuggled in.
-                        if head.translate(None, _ALL_BUT_CR_LF_NUL) == _CRLFS[lines]:
-                            self._our_state = _DONE
-                            self._expect_continue = False
-                            return head + body
+            headers = response.headers
+            if (
+                headers == self._last_fields
+                and response.status_code == self._last_status
+                and len(body) == self._last_length
+            ):
+                head: bytes | None = self._last_response_head  # the same head as last time
+            else:
+                head = self._plain_response_head(response.status_code, headers, len(body))
+            if head is not None:
+                self._fast_response = False
+                self._our_state = _DONE
+                self._expect_continue = False
+                return head + body
         return self._send_whole_response(response, body)
+
+    def _plain_response_head(
+        self, status: int, headers: HeaderList, body_length: int
+    ) -> bytes | None:
+        """The head for send_response's fast path, or None when the full path
+        must decide (framing headers, names not seen before, odd statuses)."""
+        line = _PLAIN_STATUS_LINES.get(status)
+        if line is None:
+            return None
+        parts = [line]
+        length: bytes | None = None
+        known = _KNOWN_NAMES
+        for name, value in headers:
+            kind = known.get(name)
+            if kind != _KIND_OTHER:
+                if kind != _KIND_CONTENT_LENGTH or length is not None:
+                    return None
+                length = value
+            parts += (name, b": ", value, b"\r\n")
+        # Lines: the status line, one per field, (content-length,) blank.
+        lines = (len(parts) >> 2) + 2
+        if length is None:
+            parts.append(b"content-length: %d\r\n\r\n" % body_length)
+            lines += 1
+        elif length == b"%d" % body_length:
+            parts.append(b"\r\n")
+        else:
+            return None  # a mismatch: the full path explains it
+        if lines >= _MAX_FAST_LINES:
+            return None
+        head = b"".join(parts)
+        # One pass finds any CR, LF or NUL a name or value smuggled in.
+        if head.translate(None, _ALL_BUT_CR_LF_NUL) != _CRLFS[lines]:
+            return None
+        # Servers answer most requests with the same head (the Date changes
+        # once a second): remember it, keyed by a copy of what built it. Only
+        # tuples: a list field could be changed in place after this call.
+        if all(type(field) is tuple for field in headers):
+            self._last_fields = list(headers)
+            self._last_status = status
+            self._last_length = body_length
+            self._last_response_head = head
+        return head
 
     def _send_whole_response(self, response: Response, body: bytes) -> bytes:
         if response.status_code < 200:
@@ -787,6 +864,7 @@ class Connection:
     def _send_response_head(self, response: Response, body_length: int | None) -> bytes:
         if self._role is not Role.SERVER:
             raise LocalProtocolError("a client sends requests, not responses")
+        self._fast_response = False
         if self._our_state is not _IDLE or self._their_state is _IDLE:
             raise LocalProtocolError(
                 f"cannot send a response now (ours: {self._our_state.name}, "
