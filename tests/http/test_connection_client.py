@@ -353,3 +353,44 @@ def test_connection_client_refuses_trailers_without_chunked(backend: str) -> Non
     conn.send(Request(b"POST", b"/", [(b"host", b"a"), (b"content-length", b"0")]))
     with pytest.raises(LocalProtocolError):
         conn.send(EndOfMessage([(b"x-sum", b"9")]))
+
+
+def test_connection_client_refuses_a_response_over_the_body_limit(backend: str) -> None:
+    conn = client(backend, limits=Limits(max_body_size=10))
+    conn.send_request(GET)
+    conn.receive_data(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n")
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 413
+
+
+def test_connection_client_refuses_a_close_delimited_body_over_the_limit(backend: str) -> None:
+    conn = client(backend, limits=Limits(max_body_size=10))
+    conn.send_request(GET)
+    conn.receive_data(b"HTTP/1.1 200 OK\r\n\r\n" + b"a" * 11)
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ([(b"content-length", b"1"), (b"transfer-encoding", b"chunked")], "both"),
+        ([(b"content-length", b"-1")], "Content-Length"),
+        ([(b"transfer-encoding", b"gzip, chunked")], "only 'chunked'"),
+        ([(b"host", b"b")], "exactly one Host"),
+    ],
+    ids=["cl-and-te", "cl-negative", "te-gzip", "two-hosts"],
+)
+def test_connection_client_refuses_invalid_request_framing(
+    backend: str, headers: list[tuple[bytes, bytes]], message: str
+) -> None:
+    with pytest.raises(LocalProtocolError, match=message):
+        client(backend).send(Request(b"POST", b"/", [(b"host", b"a"), *headers]))
+
+
+def test_connection_client_connection_close_header_ends_keep_alive(backend: str) -> None:
+    conn = client(backend)
+    conn.send(Request(b"GET", b"/", [(b"host", b"a"), (b"Connection", b"close")]))
+    assert not conn.keep_alive

@@ -538,3 +538,114 @@ def test_connection_server_changed_status_is_not_reused(backend: str) -> None:
     exchange(conn, Response(200, []), b"a")
     _, wire = exchange(conn, Response(404, []), b"a")
     assert wire.startswith(b"HTTP/1.1 404 Not Found\r\n")
+
+
+def test_connection_server_send_response_encodes_an_app_chunked_body(backend: str) -> None:
+    conn = server(backend, GET)
+    drain(conn)
+    wire = conn.send_response(Response(200, [(b"transfer-encoding", b"chunked")]), b"abc")
+    assert wire == b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+
+
+def test_connection_server_app_chunked_to_http10_is_close_delimited(backend: str) -> None:
+    conn = server(backend, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    drain(conn)
+    wire = conn.send_response(Response(200, [(b"transfer-encoding", b"chunked")]), b"abc")
+    assert wire == b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nabc"
+    assert not conn.keep_alive
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-length", b"1"), (b"transfer-encoding", b"chunked")],
+        [(b"content-length", b"x1")],
+        [(b"content-length", b"1"), (b"content-length", b"1")],
+        [(b"transfer-encoding", b"gzip")],
+    ],
+    ids=["cl-and-te", "cl-not-digits", "cl-twice", "te-gzip"],
+)
+def test_connection_server_refuses_invalid_framing_from_the_app(
+    backend: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    conn = server(backend, GET)
+    drain(conn)
+    with pytest.raises(LocalProtocolError):
+        conn.send(Response(200, headers))
+
+
+@pytest.mark.parametrize("status", [100, 101, 103], ids=["100", "101", "103"])
+def test_connection_server_send_response_refuses_interim_statuses(
+    backend: str, status: int
+) -> None:
+    conn = server(backend, GET)
+    drain(conn)
+    with pytest.raises(LocalProtocolError):
+        conn.send_response(Response(status, []), b"")
+
+
+def test_connection_server_refuses_switching_protocols(backend: str) -> None:
+    conn = server(backend, GET)
+    drain(conn)
+    with pytest.raises(LocalProtocolError, match="101"):
+        conn.send(Response(101, [(b"upgrade", b"websocket")]))
+
+
+def test_connection_server_refuses_body_before_head(backend: str) -> None:
+    conn = server(backend, GET)
+    drain(conn)
+    with pytest.raises(LocalProtocolError):
+        conn.send(Data(b"x"))
+
+
+def test_connection_server_refuses_end_before_head(backend: str) -> None:
+    conn = server(backend, GET)
+    drain(conn)
+    with pytest.raises(LocalProtocolError):
+        conn.send(EndOfMessage())
+
+
+def test_connection_server_send_connection_closed(backend: str) -> None:
+    conn = server(backend, GET)
+    assert conn.send(ConnectionClosed()) == b""
+    assert conn.our_state is State.CLOSED
+    assert not conn.keep_alive
+
+
+def test_connection_server_keeps_reporting_closed(backend: str) -> None:
+    conn = server(backend)
+    conn.receive_data(b"")
+    assert conn.next_event() == ConnectionClosed()
+    assert conn.next_event() == ConnectionClosed()
+
+
+def test_connection_server_refuses_a_large_trailer_section(backend: str) -> None:
+    wire = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: " + b"a" * 300
+    conn = server(backend, wire, limits=Limits(max_header_bytes=200))
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 431
+
+
+def test_connection_server_refuses_a_large_complete_trailer_section(backend: str) -> None:
+    wire = (
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
+        + b"a" * 300
+        + b"\r\n\r\n"
+    )
+    conn = server(backend, wire, limits=Limits(max_header_bytes=200))
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 431
+
+
+def test_connection_server_refuses_too_many_trailers(backend: str) -> None:
+    wire = (
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+        + b"X: 1\r\n" * 5
+        + b"\r\n"
+    )
+    conn = server(backend, wire, limits=Limits(max_header_count=3))
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 431

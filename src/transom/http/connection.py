@@ -595,9 +595,8 @@ class Connection:
         return NEED_DATA
 
     def _next_body_event(self) -> Event | _Sentinel:
+        # next_event answered _NO_BODY itself.
         mode = self._recv_mode
-        if mode == _NO_BODY:
-            return self._end_of_their_message(_EMPTY_END)
         if mode == _LENGTH:
             buffer = self._buffer
             pos = self._pos
