@@ -55,7 +55,14 @@ Every framing rule lives in this module and only here:
   ``status_code`` is the answer; ``writer.error_response`` builds it.
 
 The parser backend (``parser.py``, ``_llhttp.py``) only tokenises heads that
-this module cut out of the buffer; see ``parser.py``.
+this module cut out of the buffer; see ``parser.py``. Every verdict about a
+request head depends on its bytes alone (and on state that is the same at
+the start of every cycle), so a head byte-identical to the previous bodiless
+keep-alive one reuses its parse; likewise a response head identical to the
+previous one (status, fields, body length) reuses its bytes. Keep-alive
+clients repeat their heads often; the events are fresh objects all the same,
+except the ``EndOfMessage`` of a bodiless message, one shared instance that
+must not be mutated.
 
 Additions to the original contract (all documented on the members):
 ``send_request(request, body)`` (client fast path), ``their_method`` (the
