@@ -394,3 +394,18 @@ def test_connection_client_connection_close_header_ends_keep_alive(backend: str)
     conn = client(backend)
     conn.send(Request(b"GET", b"/", [(b"host", b"a"), (b"Connection", b"close")]))
     assert not conn.keep_alive
+
+
+def test_connection_client_connect_success_is_a_tunnel(backend: str) -> None:
+    conn = sent(backend, Request(b"CONNECT", b"example.com:443", [(b"host", b"example.com:443")]))
+    conn.receive_data(b"HTTP/1.1 200 Connection Established\r\n\r\n\x16\x03\x01tls bytes")
+    events = drain(conn)
+    assert [type(e) for e in events] == [Response, EndOfMessage]
+    assert conn.trailing_data == (b"\x16\x03\x01tls bytes", False)
+    assert not conn.keep_alive
+
+
+def test_connection_client_connect_refusal_has_a_body(backend: str) -> None:
+    conn = sent(backend, Request(b"CONNECT", b"example.com:443", [(b"host", b"example.com:443")]))
+    conn.receive_data(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 2\r\n\r\nno")
+    assert body_of(drain(conn)) == b"no"

@@ -511,6 +511,11 @@ class Connection:
             self._keep_alive = False
         if self._their_method == b"HEAD" or status in (204, 304):
             return  # no body, whatever the head says
+        if self._their_method == b"CONNECT" and status < 300:
+            # A tunnel (RFC 9112 §6.3): what follows the head is no longer
+            # HTTP; it stays in trailing_data for the caller.
+            self._keep_alive = False
+            return
         if chunked:
             self._check_transfer_encoding(headers, version, length)
             self._recv_mode = _CHUNKED
