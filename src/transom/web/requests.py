@@ -88,10 +88,12 @@ class Request:
         "_form",
         "_headers",
         "_json",
+        "_limit",
         "_max_body_size",
         "_pending",
         "_query_params",
         "_receive",
+        "_received",
         "_state",
         "_stream_consumed",
         "_url",
@@ -253,32 +255,47 @@ class Request:
             if self._body:
                 yield self._body
             return
-        if self._stream_consumed:
-            raise StreamConsumed("the request body was already read with stream()")
-        self._stream_consumed = True
-        limit = self.max_body_size
-        self._check_declared_length(limit)
-        received = 0
-        while True:
-            message = await self._next_message()
-            if message["type"] == "http.disconnect":
-                self._disconnected = True
-                raise HTTPError(400, "the client disconnected before sending the whole body")
-            chunk = message.get("body", b"")
+        self._begin_body()
+        more = True
+        while more:
+            chunk, more = await self._read_chunk()
             if chunk:
-                received += len(chunk)
-                if limit is not None and received > limit:
-                    raise HTTPError(413, _too_large(limit))
                 yield chunk
-            if not message.get("more_body", False):
-                return
 
     async def body(self) -> bytes:
         """The whole body (read once, then kept)."""
         if self._body is None:
-            chunks = [chunk async for chunk in self.stream()]
-            self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._begin_body()
+            chunk, more = await self._read_chunk()
+            if more:  # most bodies arrive in one message: no list, no join
+                chunks = [chunk]
+                while more:
+                    chunk, more = await self._read_chunk()
+                    chunks.append(chunk)
+                chunk = b"".join(chunks)
+            self._body = chunk
         return self._body
+
+    def _begin_body(self) -> None:
+        if self._stream_consumed:
+            raise StreamConsumed("the request body was already read with stream()")
+        self._stream_consumed = True
+        self._limit = self.max_body_size
+        self._received = 0
+        self._check_declared_length(self._limit)
+
+    async def _read_chunk(self) -> tuple[bytes, bool]:
+        """The next piece of the body and whether more follows; holds the limit."""
+        message = await self._next_message()
+        if message["type"] == "http.disconnect":
+            self._disconnected = True
+            raise HTTPError(400, "the client disconnected before sending the whole body")
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            self._received += len(chunk)
+            if self._limit is not None and self._received > self._limit:
+                raise HTTPError(413, _too_large(self._limit))
+        return chunk, bool(message.get("more_body", False))
 
     async def json(self) -> Any:
         """The body parsed as JSON.
