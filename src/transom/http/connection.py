@@ -171,6 +171,7 @@ _CHUNK_LINE = re.compile(
     rb"(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|\"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]"
     rb"|\\[\t \x21-\x7e\x80-\xff])*\"))?)*)"
 )
+_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+\-.]*")  # RFC 3986 §3.1
 _MAX_CHUNK_LINE = 4096  # chunk size + extensions, bytes
 _MAX_LEADING_EMPTY_LINES = 8  # RFC 9112 §2.2: ignore at least one empty line before a request
 _SUPPORTED_VERSIONS = (b"1.1", b"1.0")
@@ -1135,5 +1136,12 @@ def _valid_other_target(method: bytes, target: bytes) -> bool:
         return method == b"OPTIONS"
     scheme, sep, rest = target.partition(b"://")
     if sep:
-        return scheme.isalpha() and bool(rest) and rest[0] != 47
+        # RFC 9110 §4.2.4: no userinfo in an http(s) URI; the authority must be
+        # a valid host, since a server prefers it to the Host header.
+        authority = rest.split(b"/", 1)[0].split(b"?", 1)[0]
+        return (
+            _SCHEME.fullmatch(scheme) is not None
+            and authority != b""
+            and _HOST.fullmatch(authority) is not None
+        )
     return method == b"CONNECT" and _HOST.fullmatch(target) is not None
