@@ -649,3 +649,28 @@ def test_connection_server_refuses_too_many_trailers(backend: str) -> None:
     with pytest.raises(RemoteProtocolError) as caught:
         drain(conn)
     assert caught.value.status_code == 431
+
+
+def test_connection_server_buffered_counts_pipelined_bytes(backend: str) -> None:
+    conn = server(backend, GET + b"GET /2")
+    drain(conn)
+    assert conn.buffered == len(b"GET /2") == len(conn.trailing_data[0])
+
+
+def test_connection_server_trailers_trickle_in(backend: str) -> None:
+    conn = server(backend, b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n")
+    events = drain(conn)
+    for byte in b"A: 1\r\nB: 2\r\n\r\n":
+        conn.receive_data(bytes([byte]))
+        events += drain(conn)
+    assert events[-1] == EndOfMessage([(b"a", b"1"), (b"b", b"2")])
+
+
+def test_connection_server_bare_lf_in_trickled_trailers(backend: str) -> None:
+    conn = server(backend, b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n")
+    drain(conn)
+    conn.receive_data(b"A: 1\r\n")
+    drain(conn)
+    conn.receive_data(b"B: 2\n")
+    with pytest.raises(RemoteProtocolError):
+        drain(conn)

@@ -66,8 +66,9 @@ must not be mutated.
 
 Additions to the original contract (all documented on the members):
 ``send_request(request, body)`` (client fast path), ``their_method`` (the
-method of the current request), ``backend`` (the parser name), and the
-``split_target`` re-export (``transom.http.parser.split_target``).
+method of the current request), ``backend`` (the parser name), ``buffered``
+(unparsed bytes, counted without a copy), and the ``split_target``
+re-export (``transom.http.parser.split_target``).
 """
 
 from __future__ import annotations
@@ -692,7 +693,11 @@ class Connection:
             size = int(match.group(1), 16)
             self._count_body(size)
             self._pos = line_end + 2
-            self._chunk_left = size if size else -2
+            if size:
+                self._chunk_left = size
+            else:
+                self._chunk_left = -2
+                self._scanned = self._lf_checked = 0  # the trailer search starts here
 
     def _read_trailers(self) -> Event | _Sentinel:
         buffer = self._buffer
@@ -700,14 +705,20 @@ class Connection:
         if buffer.startswith(b"\r\n", pos):
             self._pos = pos + 2
             return self._end_of_their_message(EndOfMessage())
-        end = buffer.find(b"\r\n\r\n", pos)
+        # As for heads, only bytes not searched before are searched again.
+        end = buffer.find(b"\r\n\r\n", pos + self._scanned)
         limits = self._limits
         if end < 0:
-            if len(buffer) - pos > limits.max_header_bytes:
+            available = len(buffer) - pos
+            if available > limits.max_header_bytes:
                 raise RemoteProtocolError("trailer section too large", status_code=431)
-            if buffer.count(b"\n", pos) != buffer.count(b"\r\n", pos):
+            new = pos + self._lf_checked
+            if buffer.count(b"\n", new) != buffer.count(b"\r\n", max(new - 1, pos)):
                 raise RemoteProtocolError("bare LF in trailer section")
+            self._scanned = max(available - 3, 0)
+            self._lf_checked = available
             return self._need_body_data()
+        self._scanned = self._lf_checked = 0
         if end - pos > limits.max_header_bytes:
             raise RemoteProtocolError("trailer section too large", status_code=431)
         trailers = parse_fields(buffer, pos, end)
@@ -1115,6 +1126,11 @@ class Connection:
     def their_method(self) -> bytes | None:
         """The method of the current request (received as a server, sent as a client)."""
         return self._their_method
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes wait unparsed (``len(trailing_data[0])``, without a copy)."""
+        return len(self._buffer) - self._pos
 
     @property
     def trailing_data(self) -> tuple[bytes, bool]:
