@@ -12,6 +12,8 @@ LF and CR, obs-fold, chunk-size tricks).
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.http.test_parser import ACCEPTED, REFUSED
 
 from transom.exceptions import RemoteProtocolError
@@ -179,6 +181,8 @@ RESPONSES = [
     ("te-gzip", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"),
     ("304-with-cl", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"),
     ("short-body", b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"),
+    ("empty-head", b"\r\n\r\n"),
+    ("empty-line-first", b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 ]
 
 
@@ -267,3 +271,90 @@ def test_smuggling_no_vector_yields_two_readings() -> None:
     for name in ("cl-te", "te-cl", "te-xchunked", "te-obs-fold", "te-bare-lf", "te-bare-cr"):
         wire = dict(SMUGGLING)[name]
         assert serve_outcome("python", [wire])[-1] == ("error", 400), name
+
+
+# Fragments that request-smuggling and parser-confusion inputs are made of.
+FRAGMENTS = [
+    b"GET",
+    b"POST",
+    b"get",
+    b" ",
+    b"  ",
+    b"\t",
+    b"/",
+    b"/a?b",
+    b"*",
+    b"http://h/",
+    b"HTTP/1.1",
+    b"HTTP/1.0",
+    b"HTTP/2.0",
+    b"\r\n",
+    b"\r",
+    b"\n",
+    b"\x00",
+    b"\x7f",
+    b"\xff",
+    b":",
+    b" :",
+    b"Host: a",
+    b"Host: a b",
+    b"Content-Length: 3",
+    b"Content-Length: +3",
+    b"Content-Length: 3, 3",
+    b"Transfer-Encoding: chunked",
+    b"Transfer-Encoding: gzip",
+    b"Transfer-Encoding: chunked, chunked",
+    b"Connection: close",
+    b"Expect: 100-continue",
+    b"X: y",
+    b"X: y ",
+    b"\r\n\r\n",
+    b"0\r\n\r\n",
+    b"3\r\nabc\r\n",
+    b"3;e=1\r\nabc\r\n",
+    b"ffffffffffffffffff\r\n",
+    b"abc",
+]
+
+fuzz_requests = st.builds(
+    lambda start, rest: start + b"".join(rest),
+    st.sampled_from(
+        [
+            b"GET / HTTP/1.1\r\nHost: a\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\n",
+            b"GET / HTTP/1.0\r\n",
+            b"",
+        ]
+    ),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=14),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fuzz_requests, st.integers(min_value=0, max_value=200))
+def test_smuggling_backends_agree_on_fuzzed_requests(wire: bytes, cut: int) -> None:
+    expected = merged(serve_outcome("python", [wire]))
+    assert merged(serve_outcome("llhttp", [wire])) == expected
+    cut %= len(wire) + 1
+    if 0 < cut < len(wire):
+        assert merged(serve_outcome("llhttp", [wire[:cut], wire[cut:]])) == expected
+
+
+fuzz_responses = st.builds(
+    lambda start, rest: start + b"".join(rest),
+    st.sampled_from([b"HTTP/1.1 200 OK\r\n", b"HTTP/1.0 200 OK\r\n", b"HTTP/1.1 ", b""]),
+    st.lists(
+        st.sampled_from([*FRAGMENTS, b"204", b"100 Continue", b"HTTP/1.1 200", b" OK"]),
+        max_size=14,
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fuzz_responses, st.integers(min_value=0, max_value=200))
+def test_smuggling_backends_agree_on_fuzzed_responses(wire: bytes, cut: int) -> None:
+    expected = merged(client_outcome("python", [wire]))
+    assert merged(client_outcome("llhttp", [wire])) == expected
+    cut %= len(wire) + 1
+    if 0 < cut < len(wire):
+        assert merged(client_outcome("llhttp", [wire[:cut], wire[cut:]])) == expected

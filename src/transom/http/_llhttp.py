@@ -115,11 +115,12 @@ class LlhttpParser:
         except httptools.HttpParserError:
             return self._reference.parse_response_head(buffer, start, end)
         if (
-            buffer.find(b" \r\n", start, end + 2) >= 0
+            not buffer.startswith(b"HTTP/", start)
+            or buffer.find(b" \r\n", start, end + 2) >= 0
             or buffer.find(b"\t\r\n", start, end + 2) >= 0
         ):
-            # Trailing whitespace (after a value or an empty reason): the
-            # reference strips it.
+            # llhttp skips empty lines before a status line; trailing
+            # whitespace (after a value or an empty reason) the reference strips.
             return self._reference.parse_response_head(buffer, start, end)
         version = buffer[start + 5 : start + 8]
         status: int = parser.get_status_code()
