@@ -375,6 +375,21 @@ class Connection:
             self._pos = 0
         else:
             self._pos = pos
+        self._check_request(method, target, version, headers)
+        self._their_method = method
+        self._their_version = version
+        self._their_state = _SEND_BODY
+        # send_response's fast path needs a keep-alive HTTP/1.1 non-HEAD exchange.
+        self._fast_response = fast = self._keep_alive and version == b"1.1" and method != b"HEAD"
+        if fast and self._recv_mode == _NO_BODY and not self._expect_continue:
+            self._remember_head(buffer[start:end], method, target, headers)
+        return Request(method, target, headers, version)
+
+    def _check_request(
+        self, method: bytes, target: bytes, version: bytes, headers: HeaderList
+    ) -> None:
+        """Validate a request head (RFC 9112 §3, §6; RFC 9110 §7.2) and set up
+        the framing of its body."""
         if len(headers) > self._max_fields:
             raise RemoteProtocolError("too many header fields", status_code=431)
         if version != b"1.1":
@@ -420,14 +435,6 @@ class Connection:
                 raise RemoteProtocolError("request body too large", status_code=413)
             self._recv_mode = _LENGTH
             self._recv_left = length
-        self._their_method = method
-        self._their_version = version
-        self._their_state = _SEND_BODY
-        # send_response's fast path needs a keep-alive HTTP/1.1 non-HEAD exchange.
-        self._fast_response = fast = self._keep_alive and version == b"1.1" and method != b"HEAD"
-        if fast and self._recv_mode == _NO_BODY and not self._expect_continue:
-            self._remember_head(buffer[start:end], method, target, headers)
-        return Request(method, target, headers, version)
 
     def _remember_head(
         self, head: bytes, method: bytes, target: bytes, headers: HeaderList
@@ -895,30 +902,9 @@ class Connection:
             )
         status = response.status_code
         parts = [writer.status_line(status, response.reason)]
-        length: bytes | None = None
-        chunked = False
-        close = not self._keep_alive
-        app_says_close = False
         interim_or_204 = status < 200 or status == 204
-        for name, value in response.headers:
-            kind = writer.header_kind(name)
-            if kind:
-                if kind == writer.KIND_CONTENT_LENGTH:
-                    if length is not None or not value.isdigit():
-                        raise LocalProtocolError(f"invalid or repeated Content-Length {value!r}")
-                    length = value
-                    if interim_or_204:
-                        continue
-                elif kind == writer.KIND_TRANSFER_ENCODING:
-                    if value.lower() != b"chunked":
-                        raise LocalProtocolError(
-                            f"Transfer-Encoding {value!r}: only 'chunked' is supported"
-                        )
-                    chunked = True
-                    continue  # re-added below when the peer can take it
-                elif b"close" in value.lower():
-                    close = app_says_close = True
-            parts += (name, b": ", value, b"\r\n")
+        length, chunked, app_says_close = _response_fields(response.headers, parts, interim_or_204)
+        close = app_says_close or not self._keep_alive
         if status < 200:
             if status == 101:
                 raise LocalProtocolError("protocol switching (101) is not supported")
@@ -1136,6 +1122,36 @@ class Connection:
     def trailing_data(self) -> tuple[bytes, bool]:
         """Buffered unparsed bytes and whether EOF was seen."""
         return self._buffer[self._pos :], self._eof
+
+
+def _response_fields(
+    headers: HeaderList, parts: list[bytes], interim_or_204: bool
+) -> tuple[bytes | None, bool, bool]:
+    """Append an app's response fields to ``parts``, checked; return its
+    Content-Length, whether it asked for chunked, and whether it says close.
+    Transfer-Encoding is left out (the connection re-adds it when the peer can
+    take it), Content-Length too on 1xx and 204 (RFC 9110 §8.6)."""
+    length: bytes | None = None
+    chunked = close = False
+    for name, value in headers:
+        kind = writer.header_kind(name)
+        if kind == writer.KIND_CONTENT_LENGTH:
+            if length is not None or not value.isdigit():
+                raise LocalProtocolError(f"invalid or repeated Content-Length {value!r}")
+            length = value
+            if interim_or_204:
+                continue
+        elif kind == writer.KIND_TRANSFER_ENCODING:
+            if value.lower() != b"chunked":
+                raise LocalProtocolError(
+                    f"Transfer-Encoding {value!r}: only 'chunked' is supported"
+                )
+            chunked = True
+            continue
+        elif kind == writer.KIND_CONNECTION and b"close" in value.lower():
+            close = True
+        parts += (name, b": ", value, b"\r\n")
+    return length, chunked, close
 
 
 def _content_length(value: bytes) -> int:
