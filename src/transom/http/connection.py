@@ -190,7 +190,8 @@ _ALL_BUT_CR_LF_NUL = bytes(b for b in range(256) if b not in (0, 10, 13))
 _MAX_FAST_LINES = 128
 _CRLFS = tuple(b"\r\n" * lines for lines in range(_MAX_FAST_LINES))
 
-# Bodiless requests all end with this event; it is never mutated.
+# Bodiless messages all end with this one event: it must never be mutated
+# (documented for users of next_event).
 _EMPTY_END = EndOfMessage()
 
 
@@ -281,9 +282,7 @@ class Connection:
         self._leading_lines = 0
         self._scanned = 0  # bytes after _pos already searched for the end of a head
         self._lf_checked = 0  # bytes after _pos already checked for bare LF
-        self._reset_exchange()
-
-    def _reset_exchange(self) -> None:
+        # The current exchange; each head overwrites what it needs.
         self._recv_mode = _NO_BODY
         self._recv_left = 0
         self._recv_total = 0
