@@ -28,7 +28,8 @@ from transom.exceptions import (
 __all__ = ["AsyncioBackend", "AsyncioStream"]
 
 _T = TypeVar("_T")
-_HIGH_WATER = 256 * 1024  # received bytes buffered before we stop reading the socket
+_HIGH_WATER = 256 * 1024
+_CLOSE_WAIT = 1.0  # seconds a closing connection may take before it is aborted  # received bytes buffered before we stop reading the socket
 
 
 async def _within(aw: Awaitable[_T], timeout: float | None) -> _T:
@@ -66,6 +67,7 @@ class AsyncioStream(asyncio.Protocol):
         self._paused = False
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._lost: asyncio.Future[None] = loop.create_future()
 
     # --- protocol callbacks ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -93,6 +95,8 @@ class AsyncioStream(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self._lost.done():
+            self._lost.set_result(None)
         self._eof = True
         self._error = exc
         self._wake_reader()
@@ -200,6 +204,13 @@ class AsyncioStream(asyncio.Protocol):
             or self._transport is None
             or (self._transport.is_closing())
         )
+
+    async def wait_closed(self) -> None:
+        # A TLS transport says goodbye (close_notify) before it closes the socket;
+        # a peer that never answers gets a second, then the connection is cut.
+        done, _ = await asyncio.wait({self._lost}, timeout=_CLOSE_WAIT)
+        if not done and self._transport is not None:
+            self._transport.abort()
 
     def close(self) -> None:
         if self._timer is not None:

@@ -35,6 +35,9 @@ class NetworkStream(Protocol):
 
     def close(self) -> None: ...
 
+    async def wait_closed(self) -> None:
+        """After ``close()``: until the connection is gone (a TLS goodbye included)."""
+
 
 class Waiter(Protocol):
     """A one-shot wake-up for a task waiting on the pool."""

@@ -125,6 +125,9 @@ class SocketStream:
         with contextlib.suppress(OSError):
             self._sock.close()
 
+    async def wait_closed(self) -> None:
+        pass  # a blocking close is done when it returns
+
 
 class _EventWaiter:
     __slots__ = ("_event",)

@@ -91,6 +91,7 @@ class HTTP11Connection:
         self.requests = 0
         self.idle_since = time.monotonic()
         self.closed = False
+        pool.opened(self)
 
     def is_reusable(self, now: float, expiry: float) -> bool:
         return now - self.idle_since < expiry and not self._stream.is_stale()
@@ -99,6 +100,9 @@ class HTTP11Connection:
         if not self.closed:
             self.closed = True
             self._stream.close()
+
+    async def wait_closed(self) -> None:
+        await self._stream.wait_closed()
 
     async def handle(self, request: Request, timeout: Timeout) -> Response:
         reused = self.requests > 0

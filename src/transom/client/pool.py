@@ -56,6 +56,7 @@ class ConnectionPool:
         self._total = 0
         self._idle_count = 0
         self._waiters: deque[Waiter] = deque()
+        self._conns: set[HTTP11Connection] = set()  # every open one, idle or in use
         self._lock = threading.Lock()
 
     def _checkout(self, key: PoolKey, fresh: bool = False) -> HTTP11Connection | bool:
@@ -97,7 +98,13 @@ class ConnectionPool:
         oldest.close()
         return True
 
+    def opened(self, conn: HTTP11Connection) -> None:
+        """A new connection exists (its slot was reserved by ``_checkout``)."""
+        with self._lock:
+            self._conns.add(conn)
+
     def _forget(self, conn: HTTP11Connection) -> None:
+        self._conns.discard(conn)
         self._open[conn.key] -= 1
         self._total -= 1
 
@@ -147,15 +154,17 @@ class ConnectionPool:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
 
-    def close_all(self) -> None:
+    def close_all(self) -> list[HTTP11Connection]:
+        """Close every connection, idle or in use; returns them (to wait for the close)."""
         with self._lock:
-            for conns in self._idle.values():
-                for conn in conns:
-                    self._forget(conn)
-                    conn.close()
+            closing = list(self._conns)
+            for conn in closing:
+                self._forget(conn)
+                conn.close()
             self._idle.clear()
             self._idle_count = 0
             self._wake()
+        return closing
 
 
 class HTTPTransport(BaseTransport):
@@ -282,4 +291,5 @@ class HTTPTransport(BaseTransport):
         return HTTP11Connection(tls, key, self.pool)
 
     async def aclose(self) -> None:
-        self.pool.close_all()
+        for conn in self.pool.close_all():
+            await conn.wait_closed()
