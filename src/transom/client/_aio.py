@@ -28,8 +28,8 @@ from transom.exceptions import (
 __all__ = ["AsyncioBackend", "AsyncioStream"]
 
 _T = TypeVar("_T")
-_HIGH_WATER = 256 * 1024
-_CLOSE_WAIT = 1.0  # seconds a closing connection may take before it is aborted  # received bytes buffered before we stop reading the socket
+_HIGH_WATER = 256 * 1024  # received bytes buffered before we stop reading the socket
+_CLOSE_WAIT = 1.0  # seconds a closing connection may take before it is aborted
 
 
 async def _within(aw: Awaitable[_T], timeout: float | None) -> _T:
