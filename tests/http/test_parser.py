@@ -11,7 +11,7 @@ import pytest
 from tests.http.conftest import drain, server
 
 from transom.exceptions import RemoteProtocolError
-from transom.http.connection import Limits
+from transom.http.connection import NEED_DATA, Limits
 from transom.http.events import Request
 from transom.http.parser import PythonParser, parse_fields, split_target
 
@@ -334,3 +334,32 @@ def test_parser_parse_fields_refuses_junk() -> None:
 )
 def test_parser_split_target(target: bytes, parts: tuple[object, ...]) -> None:
     assert split_target(target) == parts
+
+
+@pytest.mark.parametrize(
+    ("wire", "status"),
+    [
+        (b"GET /\r\n", 400),
+        (b"hello\r\n", 400),
+        (b"GET / HTTP/2.0\r\nHost: a\r\n", 505),
+        (b"PRI * HTTP/2.0\r\n", 505),
+        (b"\r\nGET / HTTP/1.1 x\r\n", 400),
+    ],
+    ids=["http09", "not-http", "http2-partial", "h2-preface-line", "after-empty-line"],
+)
+def test_parser_judges_the_request_line_before_the_head_ends(
+    backend: str, wire: bytes, status: int
+) -> None:
+    conn = server(backend, wire)
+    with pytest.raises(RemoteProtocolError) as caught:
+        conn.next_event()
+    assert caught.value.status_code == status
+
+
+def test_parser_waits_for_the_rest_of_a_valid_head(backend: str) -> None:
+    conn = server(backend, b"GET / HTTP/1.1\r\nHost: a\r\n")
+    assert conn.next_event() is NEED_DATA
+    conn.receive_data(b"X: y\r\n")
+    assert conn.next_event() is NEED_DATA
+    conn.receive_data(b"\r\n")
+    assert isinstance(conn.next_event(), Request)

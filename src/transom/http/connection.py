@@ -176,6 +176,7 @@ _SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+\-.]*")  # RFC 3986 §3.1
 _MAX_CHUNK_LINE = 4096  # chunk size + extensions, bytes
 _MAX_LEADING_EMPTY_LINES = 8  # RFC 9112 §2.2: ignore at least one empty line before a request
 _SUPPORTED_VERSIONS = (b"1.1", b"1.0")
+_REFERENCE = PythonParser()  # judges request lines before their head is complete
 
 # The fast path of send_response: statuses whose responses have a body.
 _PLAIN_STATUS_LINES = {
@@ -606,10 +607,18 @@ class Connection:
         if buffer.count(b"\n", new) != buffer.count(b"\r\n", max(new - 1, pos)):
             # RFC 9112 §2.2: a bare LF line ending is refused, not waited on.
             raise RemoteProtocolError("bare LF in head")
+        if line_end >= 0 and line_end + 2 > new and self._role is Role.SERVER:
+            # The request line just became complete: judge it now, rather than
+            # wait for the blank line an HTTP/0.9 or non-HTTP client never sends.
+            version = _REFERENCE.parse_request_head(buffer, pos, line_end)[2]
+            if version not in _SUPPORTED_VERSIONS:
+                raise RemoteProtocolError(
+                    f"HTTP/{version.decode()} is not supported", status_code=505
+                )
         self._scanned = max(available - 3, 0)
         self._lf_checked = available
-        if buffer.startswith(b"PRI * HTTP/2.0", pos) or buffer.startswith(b"\x16\x03", pos):
-            raise RemoteProtocolError("not HTTP/1.1 (HTTP/2 preface or TLS)", status_code=505)
+        if buffer.startswith(b"\x16\x03", pos):
+            raise RemoteProtocolError("not HTTP/1.1 (a TLS handshake)", status_code=505)
         if self._eof:
             raise RemoteProtocolError("connection closed in the middle of a head")
         return NEED_DATA
