@@ -14,10 +14,13 @@ Same interface and same verdicts as ``parser.PythonParser``:
   the verdicts of both backends identical.
 * Where llhttp is more lenient than the reference, a cheap check after the
   parse hands the head to the reference too: more than one space between
-  the parts of the request line (llhttp skips them), and trailing
+  the parts of the request line (llhttp skips them), a request line without
+  a version (HTTP/0.9), empty lines before a status line, and trailing
   whitespace in a field value (llhttp keeps it, the reference strips it).
-  The differential tests in tests/http/test_smuggling.py keep the two
-  aligned.
+  The differential tests in tests/http/test_smuggling.py (a corpus, splits
+  at every byte, and fuzzing) keep the two aligned.
+* Trailer sections are parsed by ``parser.parse_fields`` for both backends;
+  llhttp never sees a body.
 """
 
 from __future__ import annotations
