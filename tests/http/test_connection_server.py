@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.http.conftest import drain, server
 
-from transom.exceptions import LocalProtocolError, RemoteProtocolError
+from transom.exceptions import ConfigurationError, LocalProtocolError, RemoteProtocolError
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, Role, State
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response
 
@@ -674,3 +674,19 @@ def test_connection_server_bare_lf_in_trickled_trailers(backend: str) -> None:
     conn.receive_data(b"B: 2\n")
     with pytest.raises(RemoteProtocolError):
         drain(conn)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"max_request_line": 0},
+        {"max_header_bytes": -1},
+        {"max_header_count": -1},
+        {"max_body_size": -5},
+        {"max_request_line": 1.5},
+    ],
+    ids=["zero-line", "negative-head", "negative-count", "negative-body", "float-line"],
+)
+def test_connection_limits_refuse_invalid_settings(settings: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError, match="Limits"):
+        Limits(**settings)  # type: ignore[arg-type]

@@ -77,7 +77,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from transom.exceptions import LocalProtocolError, RemoteProtocolError
+from transom.exceptions import ConfigurationError, LocalProtocolError, RemoteProtocolError
 from transom.http import writer
 from transom.http.events import (
     ConnectionClosed,
@@ -142,6 +142,19 @@ class Limits:
     max_header_bytes: int = 65536  # whole head (and trailer block) bytes -> 431
     max_header_count: int = 100  # header fields -> 431
     max_body_size: int | None = 100 * 1024 * 1024  # bytes of body -> 413; None: unbounded
+
+    def __post_init__(self) -> None:
+        for name, least in (
+            ("max_request_line", 1),
+            ("max_header_bytes", 1),
+            ("max_header_count", 0),
+            ("max_body_size", 0),
+        ):
+            value = getattr(self, name)
+            if value is None and name == "max_body_size":
+                continue
+            if type(value) is not int or value < least:
+                raise ConfigurationError(f"Limits.{name} must be an int >= {least}, not {value!r}")
 
 
 _IDLE = State.IDLE
