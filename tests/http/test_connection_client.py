@@ -409,3 +409,11 @@ def test_connection_client_connect_refusal_has_a_body(backend: str) -> None:
     conn = sent(backend, Request(b"CONNECT", b"example.com:443", [(b"host", b"example.com:443")]))
     conn.receive_data(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 2\r\n\r\nno")
     assert body_of(drain(conn)) == b"no"
+
+
+def test_connection_client_long_status_line_is_named(backend: str) -> None:
+    conn = client(backend, limits=Limits(max_request_line=20))
+    conn.send_request(GET)
+    conn.receive_data(b"HTTP/1.1 200 " + b"O" * 40 + b"\r\n\r\n")
+    with pytest.raises(RemoteProtocolError, match="status line too long"):
+        drain(conn)

@@ -476,9 +476,13 @@ class Connection:
     def _check_head_size(self, buffer: bytes, pos: int, end: int) -> None:
         limits = self._limits
         if buffer.find(b"\r\n", pos, end + 2) - pos > limits.max_request_line:
-            raise RemoteProtocolError("request line too long", status_code=414)
+            raise RemoteProtocolError(f"{self._start_line} too long", status_code=414)
         if end - pos > limits.max_header_bytes:
             raise RemoteProtocolError("head too large", status_code=431)
+
+    @property
+    def _start_line(self) -> str:
+        return "request line" if self._role is Role.SERVER else "status line"
 
     def _next_response(self) -> Event | _Sentinel:
         buffer = self._buffer
@@ -611,7 +615,7 @@ class Connection:
         if (line_end < 0 and available > limits.max_request_line) or (
             line_end - pos > limits.max_request_line
         ):
-            raise RemoteProtocolError("request line too long", status_code=414)
+            raise RemoteProtocolError(f"{self._start_line} too long", status_code=414)
         if available > limits.max_header_bytes:
             raise RemoteProtocolError("head too large", status_code=431)
         # Only the bytes not seen by an earlier call are searched, so a head
