@@ -224,9 +224,9 @@ class _BaseClient:
             self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
         )
         history: list[Response] = []
-        origin = request.url.origin
+        origin = request.url.origin if flow_auth is not None else None
         while True:
-            if flow_auth is not None and request.url.origin != origin:
+            if flow_auth is not None and history and request.url.origin != origin:
                 flow_auth = None  # credentials are for the origin they were given for
             if flow_auth is None:
                 response = await self._send_single(request)
