@@ -16,6 +16,8 @@ from transom.client.client import AsyncClient, Client
 from transom.client.config import Limits, Timeout
 from transom.client.cookiejar import CookieJar
 from transom.client.models import Request, Response
+from transom.client.pool import HTTPTransport
+from transom.client.proxies import Proxy
 from transom.client.retries import Retry
 from transom.client.transports import BaseTransport, MockTransport
 
@@ -29,8 +31,10 @@ __all__ = [
     "Client",
     "CookieJar",
     "DigestAuth",
+    "HTTPTransport",
     "Limits",
     "MockTransport",
+    "Proxy",
     "Request",
     "Response",
     "Retry",
