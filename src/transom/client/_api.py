@@ -30,28 +30,35 @@ def request(method: str, url: str, **kwargs: Any) -> Response:
 
 
 def get(url: str, **kwargs: Any) -> Response:
+    """One GET request with a throw-away client (see ``request``)."""
     return request("GET", url, **kwargs)
 
 
 def head(url: str, **kwargs: Any) -> Response:
+    """One HEAD request with a throw-away client (see ``request``)."""
     return request("HEAD", url, **kwargs)
 
 
 def options(url: str, **kwargs: Any) -> Response:
+    """One OPTIONS request with a throw-away client (see ``request``)."""
     return request("OPTIONS", url, **kwargs)
 
 
 def delete(url: str, **kwargs: Any) -> Response:
+    """One DELETE request with a throw-away client (see ``request``)."""
     return request("DELETE", url, **kwargs)
 
 
 def post(url: str, **kwargs: Any) -> Response:
+    """One POST request with a throw-away client (see ``request``)."""
     return request("POST", url, **kwargs)
 
 
 def put(url: str, **kwargs: Any) -> Response:
+    """One PUT request with a throw-away client (see ``request``)."""
     return request("PUT", url, **kwargs)
 
 
 def patch(url: str, **kwargs: Any) -> Response:
+    """One PATCH request with a throw-away client (see ``request``)."""
     return request("PATCH", url, **kwargs)

@@ -393,24 +393,31 @@ class AsyncClient(_BaseClient):
             await response.aclose()
 
     async def get(self, url: URL | str, **kwargs: Any) -> Response:
+        """A GET request; keyword arguments as for ``request``."""
         return await self._request("GET", url, **kwargs)
 
     async def head(self, url: URL | str, **kwargs: Any) -> Response:
+        """A HEAD request; keyword arguments as for ``request``."""
         return await self._request("HEAD", url, **kwargs)
 
     async def options(self, url: URL | str, **kwargs: Any) -> Response:
+        """A OPTIONS request; keyword arguments as for ``request``."""
         return await self._request("OPTIONS", url, **kwargs)
 
     async def delete(self, url: URL | str, **kwargs: Any) -> Response:
+        """A DELETE request; keyword arguments as for ``request``."""
         return await self._request("DELETE", url, **kwargs)
 
     async def post(self, url: URL | str, **kwargs: Any) -> Response:
+        """A POST request; keyword arguments as for ``request``."""
         return await self._request("POST", url, **kwargs)
 
     async def put(self, url: URL | str, **kwargs: Any) -> Response:
+        """A PUT request; keyword arguments as for ``request``."""
         return await self._request("PUT", url, **kwargs)
 
     async def patch(self, url: URL | str, **kwargs: Any) -> Response:
+        """A PATCH request; keyword arguments as for ``request``."""
         return await self._request("PATCH", url, **kwargs)
 
     async def aclose(self) -> None:
@@ -440,6 +447,7 @@ class Client(_BaseClient):
         return run_sync(self._request(method, url, **kwargs))
 
     def send(self, request: Request, *, stream: bool = False, **kwargs: Any) -> Response:
+        """Send a request built with ``build_request``."""
         return run_sync(self._send(request, stream=stream, **kwargs))
 
     @contextmanager
@@ -456,24 +464,31 @@ class Client(_BaseClient):
             response.close()
 
     def get(self, url: URL | str, **kwargs: Any) -> Response:
+        """A GET request; keyword arguments as for ``request``."""
         return run_sync(self._request("GET", url, **kwargs))
 
     def head(self, url: URL | str, **kwargs: Any) -> Response:
+        """A HEAD request; keyword arguments as for ``request``."""
         return run_sync(self._request("HEAD", url, **kwargs))
 
     def options(self, url: URL | str, **kwargs: Any) -> Response:
+        """A OPTIONS request; keyword arguments as for ``request``."""
         return run_sync(self._request("OPTIONS", url, **kwargs))
 
     def delete(self, url: URL | str, **kwargs: Any) -> Response:
+        """A DELETE request; keyword arguments as for ``request``."""
         return run_sync(self._request("DELETE", url, **kwargs))
 
     def post(self, url: URL | str, **kwargs: Any) -> Response:
+        """A POST request; keyword arguments as for ``request``."""
         return run_sync(self._request("POST", url, **kwargs))
 
     def put(self, url: URL | str, **kwargs: Any) -> Response:
+        """A PUT request; keyword arguments as for ``request``."""
         return run_sync(self._request("PUT", url, **kwargs))
 
     def patch(self, url: URL | str, **kwargs: Any) -> Response:
+        """A PATCH request; keyword arguments as for ``request``."""
         return run_sync(self._request("PATCH", url, **kwargs))
 
     def close(self) -> None:
