@@ -120,8 +120,19 @@ def test_proxy_from_environment(raw_server: RawFactory, monkeypatch: pytest.Monk
         ("https://example.test/", "http://secure-proxy.test"),
         ("http://skipped.test/", None),
         ("http://sub.skipped.test/", None),
+        ("http://localhost:8000/", None),
+        ("http://127.0.0.5/", None),
+        ("http://[::1]/", None),
     ],
-    ids=["http", "https", "no-proxy", "no-proxy-subdomain"],
+    ids=[
+        "http",
+        "https",
+        "no-proxy",
+        "no-proxy-subdomain",
+        "localhost",
+        "ipv4-loopback",
+        "ipv6-loopback",
+    ],
 )
 def test_proxy_env_selection(
     monkeypatch: pytest.MonkeyPatch, url: str, expected: str | None

@@ -5,7 +5,8 @@ A plain-http request goes to the proxy with an absolute-form target
 host:port`` (RFC 9110 §9.3.6) and then does TLS with the origin through it,
 so the proxy never sees the traffic. With ``trust_env=True`` (the default)
 ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` (either
-case) are read, as curl does.
+case) are read, as curl does; loopback hosts (``localhost``, 127.0.0.0/8,
+``::1``) never go through an environment proxy.
 
 Credentials in the proxy URL (``http://user:pw@proxy:3128``) become a
 ``Proxy-Authorization: Basic`` header.
@@ -13,6 +14,7 @@ Credentials in the proxy URL (``http://user:pw@proxy:3128``) become a
 
 from __future__ import annotations
 
+import ipaddress
 import urllib.request
 from urllib.parse import unquote
 
@@ -64,7 +66,7 @@ def env_proxies() -> dict[str, str]:
 def proxy_from_env(url: URL, proxies: dict[str, str]) -> Proxy | None:
     """The proxy ``proxies`` (from ``env_proxies``) names for ``url``, honouring ``NO_PROXY``."""
     chosen = proxies.get(url.scheme) or proxies.get("all")
-    if not chosen:
+    if not chosen or _is_loopback(url.host):
         return None
     bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # untyped stdlib
     if bypass(url.netloc, proxies):
@@ -72,6 +74,17 @@ def proxy_from_env(url: URL, proxies: dict[str, str]) -> Proxy | None:
     if "://" not in chosen:
         chosen = "http://" + chosen
     return Proxy(chosen)
+
+
+def _is_loopback(host: str) -> bool:
+    # As Go's ProxyFromEnvironment does: this machine is never reached through an
+    # environment proxy (an explicit proxy= still applies).
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def open_tunnel(
