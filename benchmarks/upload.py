@@ -82,8 +82,13 @@ def starlette_app(directory: Path) -> Starlette:
     )
 
 
-async def post(app: Any, path: str, body: bytes, content_type: str) -> int:
-    pieces = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
+def split(body: bytes) -> list[bytes]:
+    """The body as a server hands it over: 64 KiB messages (cut once, outside the timing)."""
+    return [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
+
+
+async def post(app: Any, path: str, pieces: list[bytes], content_type: str) -> int:
+    length = sum(map(len, pieces))
     position = 0
     status = 0
 
@@ -107,7 +112,7 @@ async def post(app: Any, path: str, body: bytes, content_type: str) -> int:
     headers = [
         (b"host", b"bench"),
         (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
+        (b"content-length", str(length).encode()),
     ]
     scope = {
         "type": "http",
@@ -129,11 +134,12 @@ async def post(app: Any, path: str, body: bytes, content_type: str) -> int:
 
 
 async def measure(app: Any, path: str, body: bytes, content_type: str, count: int) -> float:
+    pieces = split(body)
     for _ in range(5):
-        assert await post(app, path, body, content_type) == 200
+        assert await post(app, path, pieces, content_type) == 200
     start = time.perf_counter()
     for _ in range(count):
-        await post(app, path, body, content_type)
+        await post(app, path, pieces, content_type)
     return count / (time.perf_counter() - start)
 
 

@@ -341,8 +341,15 @@ class MultipartParser:
     def _middle(self, buf: bytes) -> list[MultipartEvent]:
         """``buf`` holds no delimiter: hand it all out but a possible delimiter prefix."""
         # The prefix starts with the CR of its CRLF: keep from the first CR among
-        # the last len(delimiter) - 1 bytes, if there is one.
-        cr = buf.find(b"\r", max(0, len(buf) - len(self._delimiter) + 1))
+        # the last len(delimiter) - 1 bytes that starts a true delimiter prefix.
+        # Checking the prefix (not just the CR) matters: a CR near the end of a
+        # chunk of binary data is common (one chunk in eight for random bytes),
+        # and keeping it would cost a copy of the chunk now and another when
+        # the next one is joined to it.
+        delimiter = self._delimiter
+        cr = buf.find(b"\r", max(0, len(buf) - len(delimiter) + 1))
+        while cr != -1 and not delimiter.startswith(buf[cr:]):
+            cr = buf.find(b"\r", cr + 1)
         if cr == -1:
             self._buffer = b""
             return self._data(buf, []) if buf else []

@@ -32,9 +32,11 @@ which keeps only the last path component and safe characters.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
+import stat
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -63,6 +65,8 @@ __all__ = ["FormData", "FormLimits", "UploadFile", "parse_form", "safe_filename"
 SPOOL_MAX_SIZE = 1024 * 1024
 #: Data for a file already on disk is written in batches of this size, off the event loop.
 _WRITE_BATCH = 256 * 1024
+#: Buffers per ``os.writev`` call (POSIX guarantees at least 16; Linux takes 1024).
+_IOV_MAX = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +113,25 @@ class UploadFile:
     """An uploaded file: its metadata and its content, spooled to disk past 1 MiB.
 
     ``filename`` is the client's, as sent (see ``safe_filename``); ``size``
-    counts the bytes written so far.
+    counts the bytes written so far. ``file`` is the content as a binary
+    file object: an ``io.BytesIO`` up to ``SPOOL_MAX_SIZE``, a temporary
+    file past it.
 
     >>> photo = form["photo"]
     >>> data = await photo.read()
     >>> saved = await photo.save("uploads/")     # uploads/<safe name>
     """
 
-    __slots__ = ("content_type", "file", "filename", "headers", "size")
+    __slots__ = (
+        "_chunks",
+        "_file",
+        "_offset",
+        "_spool",
+        "content_type",
+        "filename",
+        "headers",
+        "size",
+    )
 
     def __init__(
         self,
@@ -127,32 +142,84 @@ class UploadFile:
         headers: Headers | None = None,
         size: int = 0,
     ) -> None:
-        if file is None:
-            # Closed by close(), which the app calls once the response is sent.
-            file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # noqa: SIM115
-        self.file: IO[bytes] = file
+        # Without a file, the content is kept as the pieces that arrived (no
+        # copy, no growing buffer) until it passes SPOOL_MAX_SIZE or someone
+        # asks for ``file``; ``_offset`` is the position a file would have.
+        self._chunks: list[bytes] | None = [] if file is None else None
+        self._file = file
+        self._offset = 0
+        self._spool = file is None  # ours to move to disk when it grows
         self.filename = filename
         self.content_type = content_type
         self.headers = headers if headers is not None else Headers()
         self.size = size
 
     @property
+    def file(self) -> IO[bytes]:
+        """The content as a binary file object (joined into memory on first use)."""
+        if self._file is None:
+            memory = io.BytesIO(b"".join(self._chunks or ()))
+            memory.seek(self._offset)
+            self._file, self._chunks = memory, None
+            return memory
+        return self._file
+
+    @property
     def _in_memory(self) -> bool:
-        rolled = getattr(self.file, "_rolled", True)
-        return not rolled
+        return self._file is None or isinstance(self._file, io.BytesIO)
+
+    def _keep(self, data: bytes) -> bool:
+        """Append ``data`` to the in-memory pieces if it fits under the spool limit."""
+        chunks = self._chunks
+        if chunks is None or self.size + len(data) > SPOOL_MAX_SIZE:
+            return False
+        chunks.append(data)
+        self.size += len(data)
+        self._offset = self.size
+        return True
 
     async def write(self, data: bytes | bytearray) -> None:
-        """Append ``data``; off the event loop once the file is on disk."""
-        if self._in_memory and self.size + len(data) <= SPOOL_MAX_SIZE:
-            self.write_in_memory(data)
-        else:
-            self.size += len(data)
-            await run_sync(self.file.write, data)
+        """Write ``data`` at the current position (the end, unless you seeked).
+
+        In memory while the file stays under ``SPOOL_MAX_SIZE``; past it the
+        content moves to a temporary file and writes go through the thread
+        pool, off the event loop.
+        """
+        if self._keep(bytes(data)):
+            return
+        await self._write_pieces([bytes(data)])
 
     def write_in_memory(self, data: bytes | bytearray) -> None:
-        """Append ``data`` while the file is small enough to stay in memory."""
-        self.size += len(data)
-        self.file.write(data)
+        """Append ``data`` while the file is small enough to stay in memory.
+
+        ``ValueError`` when it would pass ``SPOOL_MAX_SIZE`` or the file is
+        not in memory: use ``await write(data)`` then.
+        """
+        if not self._keep(bytes(data)):
+            if not isinstance(self._file, io.BytesIO) or self.size + len(data) > SPOOL_MAX_SIZE:
+                raise ValueError("write_in_memory() past SPOOL_MAX_SIZE: use await write()")
+            self._file.write(data)
+            self.size += len(data)
+
+    async def _write_pieces(self, pieces: list[bytes]) -> None:
+        """Write ``pieces`` in order at the current position, moving to disk if needed."""
+        added = sum(map(len, pieces))
+        file = self._file
+        if file is None or (
+            self._spool and isinstance(file, io.BytesIO) and self.size + added > SPOOL_MAX_SIZE
+        ):
+            if file is None:  # the pieces kept so far, in one batch with the new ones
+                head, offset = list(self._chunks or ()), self._offset
+            else:
+                head, offset = [file.getvalue()], file.tell()
+            self._file = await run_sync(_spill, head, offset, pieces)
+            self._chunks = None
+        elif isinstance(file, io.BytesIO) and self.size + added <= SPOOL_MAX_SIZE:
+            for piece in pieces:
+                file.write(piece)
+        else:
+            await run_sync(_write_each, file, pieces)
+        self.size += added
 
     async def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes (all by default) from the current position."""
@@ -162,49 +229,116 @@ class UploadFile:
 
     async def seek(self, offset: int) -> None:
         """Move to ``offset`` (``0`` to read again from the start)."""
-        self.file.seek(offset)
+        if self._file is None:
+            self._offset = offset
+        else:
+            self._file.seek(offset)
 
     async def close(self) -> None:
         """Close the file; a temporary file is deleted."""
-        if self._in_memory:
-            self.file.close()
+        if self._file is None:
+            self._chunks = None
+            self._file = io.BytesIO()  # a closed file, as after any other close()
+            self._file.close()
+        elif self._in_memory:
+            self._file.close()
         else:
-            await run_sync(self.file.close)
+            await run_sync(self._file.close)
 
     async def save(self, destination: str | os.PathLike[str]) -> Path:
         """Copy the whole file to ``destination`` and return the path written.
 
         An existing directory gets the file under ``safe_filename(filename)``,
-        never a path the client chose; any other path is used as given.
+        never a path the client chose; any other path is used as given. A
+        file in memory (up to ``SPOOL_MAX_SIZE``) is written at once, on the
+        event loop: a write of up to 1 MiB into the page cache costs less
+        than handing it to a thread. A file on disk is copied in the thread
+        pool, by the kernel where it can.
         """
         target = Path(destination)
         if target.is_dir():
             target = target / safe_filename(self.filename)
-        await run_sync(self._copy_to, target)
+        if self._file is None:
+            _replace_contents(target, self._chunks or [], self.size)
+        elif isinstance(self._file, io.BytesIO):
+            _replace_contents(target, [self._file.getvalue()], self.size)
+        else:
+            await run_sync(self._copy_to, target)
         return target
 
     def _copy_to(self, target: Path) -> None:
-        buffer = getattr(getattr(self.file, "_file", None), "getbuffer", None)
-        if self._in_memory and buffer is not None:
-            with target.open("wb") as out, buffer() as view:
-                out.write(view)  # one write of the in-memory bytes, no copy
-            return
-        position = self.file.tell()
-        self.file.flush()
-        self.file.seek(0)
+        file = self.file
+        position = file.tell()
+        file.flush()
         try:
-            with target.open("wb") as out:
-                if not _copy_in_kernel(self.file, out, self.size):
-                    self.file.seek(0)
-                    shutil.copyfileobj(self.file, out, 1024 * 1024)
+            with _open_for_replace(target) as out:
+                if not _copy_in_kernel(file, out, self.size):
+                    file.seek(0)
+                    shutil.copyfileobj(file, out, 1024 * 1024)
+                _cut(out, self.size)
         finally:
-            self.file.seek(position)
+            file.seek(position)
 
     def __repr__(self) -> str:
         return (
             f"UploadFile(filename={self.filename!r}, size={self.size}, "
             f"content_type={self.content_type!r})"
         )
+
+
+def _spill(head: list[bytes], offset: int, pieces: list[bytes]) -> IO[bytes]:
+    """A temporary file holding ``head``, then ``pieces`` written at ``offset``."""
+    file = tempfile.TemporaryFile()  # noqa: SIM115  # closed by UploadFile.close()
+    try:
+        _write_each(file, head)
+        file.seek(offset)
+        _write_each(file, pieces)
+    except BaseException:
+        file.close()
+        raise
+    return file
+
+
+def _write_each(file: IO[bytes], pieces: list[bytes]) -> None:
+    for piece in pieces:
+        file.write(piece)
+
+
+def _open_for_replace(target: Path) -> IO[bytes]:
+    """``target`` opened for writing from its start, *not* truncated.
+
+    Rewriting an existing file in place and cutting it to the new size
+    afterwards (``_cut``) spares the file system freeing every block on
+    open and allocating them again on write; ext4 also starts writeback
+    when a file truncated to zero is closed (its ``auto_da_alloc``). The
+    result is the same file as ``open(target, "wb")`` would give.
+    """
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+    return open(fd, "wb", buffering=0)  # the caller's with-block closes it
+
+
+def _cut(out: IO[bytes], size: int) -> None:
+    """End a file written by ``_open_for_replace`` after its first ``size`` bytes."""
+    if stat.S_ISREG(os.fstat(out.fileno()).st_mode):
+        out.truncate(size)
+
+
+def _replace_contents(target: Path, pieces: list[bytes], size: int) -> None:
+    """Make ``target`` hold exactly ``pieces``: one ``writev`` where it can."""
+    with _open_for_replace(target) as out:
+        fd = out.fileno()
+        index, skip = 0, 0
+        while index < len(pieces):
+            batch: list[bytes | memoryview] = list(pieces[index : index + _IOV_MAX])
+            if skip:
+                batch[0] = memoryview(batch[0])[skip:]
+            done = os.writev(fd, batch) if hasattr(os, "writev") else out.write(batch[0])
+            done += skip
+            while index < len(pieces) and done >= len(pieces[index]):
+                done -= len(pieces[index])
+                index += 1
+            skip = done
+        _cut(out, size)
 
 
 def _copy_in_kernel(source: IO[bytes], target: IO[bytes], size: int) -> bool:
@@ -303,7 +437,9 @@ class _MultipartReader:
         self.files = 0
         self.name = ""
         self.upload: UploadFile | None = None
-        self.buffer = bytearray()
+        self.buffer = bytearray()  # a field's value
+        self.pending: list[bytes] = []  # a file's data not yet written to disk
+        self.pending_size = 0
 
     def _parser_limits(self) -> MultipartLimits:
         return MultipartLimits(
@@ -363,19 +499,17 @@ class _MultipartReader:
         upload = self.upload
         if upload is None:
             self.buffer += data
-            return
-        size = upload.size + len(self.buffer) + len(data)
-        if size <= SPOOL_MAX_SIZE:
-            upload.write_in_memory(data)  # no batching needed: no thread hop
-            return
-        self.buffer += data
-        if len(self.buffer) >= _WRITE_BATCH:
-            await self._flush()
+        elif not upload._keep(data):  # past the spool limit: to disk, in batches
+            self.pending.append(data)
+            self.pending_size += len(data)
+            if self.pending_size >= _WRITE_BATCH:
+                await self._flush()
 
     async def _flush(self) -> None:
-        if self.upload is not None and self.buffer:
-            await self.upload.write(self.buffer)
-            self.buffer = bytearray()
+        if self.upload is not None and self.pending:
+            await self.upload._write_pieces(self.pending)
+            self.pending = []
+            self.pending_size = 0
 
     async def _end(self) -> None:
         if self.upload is None:
