@@ -194,8 +194,7 @@ class Cycle:
         when the server is shutting down)."""
         start = self.response_start
         assert start is not None  # invariant: only called after http.response.start
-        headers = list(start.get("headers", ()))
-        headers += self.protocol.state.default_headers
+        headers = [*start.get("headers", ()), *self.protocol.state.default_headers]
         if self.protocol.closing:
             headers.append(_CLOSE)
         return Response(self.status, headers)
