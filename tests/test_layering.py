@@ -11,8 +11,14 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "transom"
 
 # Layer -> the transom packages/modules it must not import.
 FORBIDDEN = {
-    "http": ("transom.server", "transom.web", "transom.client", "transom.testing", "transom.demo",
-             "transom.cli"),
+    "http": (
+        "transom.server",
+        "transom.web",
+        "transom.client",
+        "transom.testing",
+        "transom.demo",
+        "transom.cli",
+    ),
     "server": ("transom.web", "transom.client", "transom.testing", "transom.demo"),
     "web": ("transom.server", "transom.client", "transom.testing", "transom.demo", "transom.cli"),
     "client": ("transom.server", "transom.web", "transom.testing", "transom.demo"),
