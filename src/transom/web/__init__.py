@@ -14,6 +14,7 @@ from __future__ import annotations
 from transom.exceptions import HTTPError
 from transom.web.application import App, Middleware
 from transom.web.background import BackgroundTask, BackgroundTasks
+from transom.web.conditional import conditional_response
 from transom.web.files import FileResponse
 from transom.web.forms import FormData, FormLimits, UploadFile, safe_filename
 from transom.web.requests import Request, State
@@ -54,5 +55,6 @@ __all__ = [
     "StaticFiles",
     "StreamingResponse",
     "UploadFile",
+    "conditional_response",
     "safe_filename",
 ]

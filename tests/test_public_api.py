@@ -1,0 +1,61 @@
+"""The public surface is deliberate: a change to these names must change this test too."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "transom": [
+        "App", "AsyncClient", "BackgroundTask", "BackgroundTasks", "Client", "ConfigurationError",
+        "EventSourceResponse", "FileResponse", "HTMLResponse", "HTTPError", "JSONResponse",
+        "LocalProtocolError", "Middleware", "PlainTextResponse", "ProtocolError",
+        "RedirectResponse", "RemoteProtocolError", "Request", "Response", "Router", "Server",
+        "ServerConfig", "ServerSentEvent", "StaticFiles", "StreamingResponse", "TransomError",
+        "UploadFile", "__version__", "serve",
+    ],
+    "transom.web": [
+        "App", "BackgroundTask", "BackgroundTasks", "Converter", "EventSourceResponse",
+        "FileResponse", "FormData", "FormLimits", "HTMLResponse", "HTTPError", "JSONResponse",
+        "Middleware", "Mount", "PlainTextResponse", "RedirectResponse", "Request", "Response",
+        "Route", "Router", "ServerSentEvent", "State", "StaticFiles", "StreamingResponse",
+        "UploadFile", "conditional_response", "safe_filename",
+    ],
+    "transom.web.middleware": [
+        "CORSMiddleware", "CompressionMiddleware", "ConditionalGetMiddleware", "GZipMiddleware",
+        "HTTPSRedirectMiddleware", "TrustedHostMiddleware",
+    ],
+    "transom.client": [
+        "ASGITransport", "AsyncClient", "Auth", "BaseTransport", "BasicAuth", "BearerAuth",
+        "Client", "CookieJar", "DigestAuth", "HTTPTransport", "Limits", "MockTransport", "Proxy",
+        "Request", "Response", "Retry", "Timeout", "delete", "get", "head", "options", "patch",
+        "post", "put", "request",
+    ],
+    "transom.server": ["Server", "ServerConfig", "run", "serve"],
+    "transom.testing": ["AsyncTestClient", "TestClient"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_public_api_names_are_pinned(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert sorted(module.__all__) == sorted(PUBLIC[module_name])
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_public_api_names_all_resolve(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert missing == []
+
+
+def test_public_api_exceptions_share_one_root() -> None:
+    import transom.exceptions as exc
+
+    classes = [
+        obj for obj in vars(exc).values() if isinstance(obj, type) and issubclass(obj, Exception)
+    ]
+    assert all(issubclass(cls, exc.TransomError) for cls in classes)
+    undocumented = [cls.__name__ for cls in classes if cls.__name__ not in (exc.__doc__ or "")]
+    assert undocumented == []
