@@ -10,11 +10,13 @@ a close delimiter and an epilogue::
 ``MultipartParser.feed(chunk)`` appends the chunk to a small carried-over
 tail and walks a four-state machine (PREAMBLE -> DELIMITER -> HEADERS ->
 BODY -> DELIMITER ... -> EPILOGUE). In BODY, the one state that sees most
-of the bytes, it runs one ``bytes.find`` for ``CRLF--B`` over the whole
-buffer and hands everything before it to the caller as a single
-``PartData``; when the delimiter is not there, everything up to the first
-CR within the final ``len(CRLF--B) - 1`` bytes goes out and only that
-possible delimiter prefix is kept. ``feed`` takes that case (the middle of
+of the bytes, it runs one ``bytes.rfind`` for ``CRLF--B`` over the whole
+buffer (CPython's reverse search learns that a long binary chunk does not
+hold the delimiter about twice as fast as ``find``; ``find`` then locates
+the first one only when there is one) and hands everything before it to
+the caller as a single ``PartData``; when the delimiter is not there,
+everything goes out but a true prefix of the delimiter at the very end,
+which is kept. ``feed`` takes that case (the middle of
 a part) before anything else. So a part costs one C-level search per chunk
 and usually no copy, never a Python loop over its bytes, and the memory
 held is bounded by the delimiter length (or ``max_header_bytes`` while
@@ -49,7 +51,7 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, TypeAlias
+from typing import IO, NoReturn, TypeAlias
 
 from transom.exceptions import MultipartError
 from transom.http.headers import Headers, parse_options_header
@@ -242,9 +244,14 @@ class MultipartParser:
         events: list[MultipartEvent] = []
         pos = 0
         if self._state == _BODY:
-            found = buf.find(self._delimiter)
-            if found == -1:  # the common case: the middle of a part, in one slice
+            # The common case, the middle of a part, needs only to know the
+            # delimiter is absent. CPython's reverse search (Horspool) answers
+            # that about twice as fast as its forward one, which switches to the
+            # two-way algorithm on long inputs; find() runs only when it is there.
+            last = buf.rfind(self._delimiter)
+            if last == -1:
                 return self._middle(buf)
+            found = buf.find(self._delimiter, 0, last + len(self._delimiter))
             pos = self._part_end(buf, 0, found, events)
         progress = True
         while progress:
@@ -352,16 +359,26 @@ class MultipartParser:
             cr = buf.find(b"\r", cr + 1)
         if cr == -1:
             self._buffer = b""
-            return self._data(buf, []) if buf else []
-        self._buffer = buf[cr:]
-        return self._data(buf[:cr], []) if cr else []
+        else:
+            self._buffer = buf[cr:]
+            buf = buf[:cr]
+        if not buf:
+            return []
+        # _data(), inlined: this runs once per chunk of every large part.
+        self._part_size += len(buf)
+        limit = self._part_limit
+        if limit is not None and self._part_size > limit:
+            self._over_limit(limit)
+        return [PartData(buf)]
 
     def _body(self, buf: bytes, pos: int, events: list[MultipartEvent]) -> tuple[int, bool]:
-        found = buf.find(self._delimiter, pos)
-        if found == -1:
+        delimiter = self._delimiter
+        last = buf.rfind(delimiter, pos)  # see feed(): absence is cheaper to learn backwards
+        if last == -1:
             self._buffer = b""
             events += self._middle(buf[pos:])
             return len(buf) - len(self._buffer), False
+        found = buf.find(delimiter, pos, last + len(delimiter))
         return self._part_end(buf, pos, found, events), True
 
     def _part_end(self, buf: bytes, pos: int, found: int, events: list[MultipartEvent]) -> int:
@@ -376,11 +393,14 @@ class MultipartParser:
         self._part_size += len(chunk)
         limit = self._part_limit
         if limit is not None and self._part_size > limit:
-            raise MultipartError(
-                f"multipart part {self._part_name!r} is over {limit} bytes", status_code=413
-            )
+            self._over_limit(limit)
         events.append(PartData(chunk))
         return events
+
+    def _over_limit(self, limit: int) -> NoReturn:
+        raise MultipartError(
+            f"multipart part {self._part_name!r} is over {limit} bytes", status_code=413
+        )
 
 
 def _parse_header_block(block: bytes) -> Headers:

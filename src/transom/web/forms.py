@@ -32,6 +32,7 @@ which keeps only the last path component and safe characters.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -416,6 +417,21 @@ async def parse_form(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _parser_limits(
+    max_parts: int, max_header_bytes: int, max_part_size: int | None, max_field_size: int
+) -> MultipartLimits:
+    # Cached: the same few limits serve every request, and a frozen dataclass
+    # costs microseconds to build.
+    return MultipartLimits(
+        max_parts=max_parts,
+        max_header_bytes=max_header_bytes,
+        max_part_size=max_part_size,
+        max_field_size=max_field_size,
+        max_total=None,  # the request body limit bounds the total
+    )
+
+
 class _MultipartReader:
     """Turns multipart events into form items, holding every limit."""
 
@@ -442,19 +458,25 @@ class _MultipartReader:
         self.pending_size = 0
 
     def _parser_limits(self) -> MultipartLimits:
-        return MultipartLimits(
-            max_parts=self.max_fields + self.max_files,
-            max_header_bytes=self.limits.max_part_header_size,
-            max_part_size=self.max_file_size,
-            max_field_size=self.max_field_size,
-            max_total=None,  # the request body limit bounds the total
+        return _parser_limits(
+            self.max_fields + self.max_files,
+            self.limits.max_part_header_size,
+            self.max_file_size,
+            self.max_field_size,
         )
 
     async def read(self, request: Request, boundary: str) -> FormData:
         parser = MultipartParser(boundary, self._parser_limits())
         try:
             async for chunk in request.stream():
-                for event in parser.feed(chunk):
+                events = parser.feed(chunk)
+                # The middle of a file under the spool limit, most of an upload's
+                # chunks: one event, kept in memory, no further call.
+                if len(events) == 1:
+                    event, upload = events[0], self.upload
+                    if type(event) is PartData and upload is not None and upload._keep(event.data):
+                        continue
+                for event in events:
                     await self._handle(event)
             for event in parser.close() or ():
                 await self._handle(event)
