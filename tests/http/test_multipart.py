@@ -133,6 +133,72 @@ def test_multipart_holds_back_only_a_possible_delimiter() -> None:
     assert parser.feed(b"\r\n--BOUNDARY--") == [PartEnd()]
 
 
+def test_multipart_releases_a_chunk_ending_in_a_cr_that_starts_no_delimiter() -> None:
+    parser = MultipartParser("BOUNDARY")
+    parser.feed(b'--BOUNDARY\r\nContent-Disposition: form-data; name="f"\r\n\r\n')
+    # A CR near the end, but what follows it is no delimiter prefix: nothing held back.
+    assert parser.feed(b"abc\rxyz") == [PartData(b"abc\rxyz")]
+    assert parser.feed(b"abc\r\n-x") == [PartData(b"abc\r\n-x")]
+    # The later of two CRs is the real prefix: only it is held back.
+    assert parser.feed(b"a\rb\r\n--BOU") == [PartData(b"a\rb")]
+    assert parser.feed(b"NDARY--") == [PartEnd()]
+
+
+def binary_form(content: bytes, boundary: str = "B0UNDARY") -> bytes:
+    return (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n'
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+# Data full of CRs, CRLFs and near-delimiters, so every split lands somewhere tricky.
+TRICKY = b"\r\r\n\r\n-\r\n--\r\n--B0UND\r\n--B0UNDARX" * 3
+
+
+def test_multipart_delimiter_split_across_two_chunks_at_every_offset() -> None:
+    body = binary_form(TRICKY)
+    for split in range(1, len(body)):
+        parser = MultipartParser("B0UNDARY")
+        events = parser.feed(body[:split]) + parser.feed(body[split:]) + parser.close()
+        assert collect(events) == [("f", "f.bin", None, TRICKY)], f"split at {split}"
+
+
+def test_multipart_delimiter_split_across_three_chunks_at_every_offset() -> None:
+    body = binary_form(b"x" * 40 + b"\r")
+    end = body.index(b"\r\n--B0UNDARY--")
+    for first in range(end - 5, end + 14):
+        for second in range(first + 1, end + 16):
+            parser = MultipartParser("B0UNDARY")
+            events = parser.feed(body[:first]) + parser.feed(body[first:second])
+            events += parser.feed(body[second:]) + parser.close()
+            assert collect(events) == [("f", "f.bin", None, b"x" * 40 + b"\r")]
+
+
+def test_multipart_middle_chunks_are_handed_out_without_a_copy() -> None:
+    parser = MultipartParser("B0UNDARY")
+    parser.feed(binary_form(b"")[: -len(b"\r\n--B0UNDARY--\r\n")])
+    chunk = bytes(range(256)) * 256 + b"\r\x00"  # a CR near its end, but no delimiter
+    (event,) = parser.feed(chunk)
+    assert isinstance(event, PartData) and event.data is chunk
+
+
+def test_multipart_many_parts_in_one_chunk_come_in_order() -> None:
+    body = b"".join(field(f"n{i}", b"v" * i) for i in range(20)) + b"--B--\r\n"
+    assert parse(body) == [(f"n{i}", None, None, b"v" * i) for i in range(20)]
+
+
+def test_multipart_part_size_limit_holds_for_middle_chunks() -> None:
+    parser = MultipartParser("B0UNDARY", MultipartLimits(max_part_size=100_000))
+    parser.feed(binary_form(b"")[: -len(b"\r\n--B0UNDARY--\r\n")])
+    assert parser.feed(b"x" * 65536) == [PartData(b"x" * 65536)]
+    with pytest.raises(MultipartError, match="'f' is over 100000 bytes") as caught:
+        parser.feed(b"x" * 65536)
+    assert caught.value.status_code == 413
+
+
 def test_multipart_preamble_and_epilogue_are_ignored() -> None:
     body = b"this is a preamble\r\n" + field("a", b"1") + b"--B--\r\nepilogue --B\r\n junk"
     assert parse(body) == [("a", None, None, b"1")]

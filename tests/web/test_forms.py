@@ -263,3 +263,134 @@ def test_form_file_size_limit_message() -> None:
     )
     assert response.status_code == 413
     assert response.json()["detail"].startswith("invalid multipart body")
+
+
+@pytest.mark.parametrize(
+    ("size", "on_disk"),
+    [(SPOOL_MAX_SIZE - 1, False), (SPOOL_MAX_SIZE, False), (SPOOL_MAX_SIZE + 1, True)],
+    ids=["under", "exactly", "one-over"],
+)
+def test_form_file_rolls_to_disk_only_past_the_spool_limit(size: int, on_disk: bool) -> None:
+    body, headers = multipart([], [("f", ("f.bin", os.urandom(size)))])
+    data = TestClient(form_app()).post("/form", content=body, headers=headers).json()
+    assert (data["f"]["size"], data["f"]["read"], data["f"]["on_disk"]) == (size, size, on_disk)
+
+
+@pytest.mark.parametrize("size", [SPOOL_MAX_SIZE, SPOOL_MAX_SIZE + 1], ids=["in-memory", "on-disk"])
+def test_form_save_replaces_a_longer_existing_file(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    (tmp_path / "f.bin").write_bytes(b"old" * SPOOL_MAX_SIZE)
+    body, headers = multipart([], [("file", ("f.bin", data))])
+    response = TestClient(form_app()).post(
+        "/save", params={"dir": str(tmp_path)}, content=body, headers=headers
+    )
+    assert (tmp_path / "f.bin").read_bytes() == data
+    assert response.json() == {"saved": str(tmp_path / "f.bin")}
+
+
+async def test_upload_file_save_writes_many_pieces_in_order(tmp_path: Path) -> None:
+    upload = UploadFile(filename="a.bin")
+    pieces = [bytes([i % 256]) * (i % 500 + 1) for i in range(2000)]  # two writev batches
+    for piece in pieces:
+        await upload.write(piece)
+    assert upload._in_memory
+    try:
+        saved = await upload.save(tmp_path / "out.bin")
+    finally:
+        await upload.close()
+    assert saved.read_bytes() == b"".join(pieces)
+
+
+async def test_upload_file_reads_from_where_it_was_seeked() -> None:
+    upload = UploadFile()
+    await upload.write(b"hello ")
+    await upload.write(b"world")
+    assert upload.size == 11 and upload._in_memory
+    await upload.seek(6)
+    assert await upload.read() == b"world"
+    await upload.seek(0)
+    assert await upload.read(5) == b"hello"
+    await upload.close()
+
+
+async def test_upload_file_write_after_a_seek_overwrites() -> None:
+    upload = UploadFile()
+    await upload.write(b"hello")
+    await upload.seek(0)
+    await upload.write(b"J")
+    await upload.seek(0)
+    assert await upload.read() == b"Jello"
+    await upload.close()
+
+
+async def test_upload_file_file_attribute_stands_at_the_write_position() -> None:
+    upload = UploadFile()
+    await upload.write(b"abc")
+    assert upload.file.read() == b""
+    upload.file.seek(0)
+    assert upload.file.read() == b"abc"
+    await upload.close()
+
+
+async def test_upload_file_write_past_the_spool_limit_moves_to_disk() -> None:
+    upload = UploadFile()
+    first, second = os.urandom(SPOOL_MAX_SIZE), os.urandom(10)
+    await upload.write(first)
+    assert upload._in_memory
+    await upload.write(second)
+    assert not upload._in_memory and upload.size == SPOOL_MAX_SIZE + 10
+    await upload.seek(0)
+    assert await upload.read() == first + second
+    await upload.close()
+    assert upload.file.closed
+
+
+async def test_upload_file_in_memory_past_the_limit_after_file_use_moves_to_disk() -> None:
+    upload = UploadFile()
+    await upload.write(b"abc")
+    assert upload.file.read() == b""  # joined into an io.BytesIO
+    await upload.write(bytes(SPOOL_MAX_SIZE))
+    assert not upload._in_memory
+    await upload.seek(0)
+    assert await upload.read(4) == b"abc\x00"
+    await upload.close()
+
+
+async def test_upload_file_close_in_memory_leaves_a_closed_file() -> None:
+    upload = UploadFile()
+    await upload.write(b"abc")
+    await upload.close()
+    assert upload.file.closed
+
+
+async def test_upload_file_write_in_memory_past_the_limit_is_refused() -> None:
+    upload = UploadFile()
+    upload.write_in_memory(b"x" * SPOOL_MAX_SIZE)
+    with pytest.raises(ValueError, match="use await write"):
+        upload.write_in_memory(b"x")
+    await upload.close()
+
+
+async def test_upload_file_given_a_file_uses_it(tmp_path: Path) -> None:
+    target = tmp_path / "given.bin"
+    with target.open("w+b") as handle:
+        upload = UploadFile(handle, filename="given.bin")
+        await upload.write(b"given content")
+        await upload.seek(0)
+        assert await upload.read() == b"given content"
+        saved = await upload.save(tmp_path / "copy.bin")
+    assert saved.read_bytes() == b"given content"
+
+
+@pytest.mark.parametrize(
+    "size", [500_000, SPOOL_MAX_SIZE + 300_000], ids=["in-memory", "rolled-over"]
+)
+def test_form_file_streamed_in_many_chunks_arrives_whole(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    body, headers = multipart([("title", "t")], [("file", ("f.bin", data))])
+    pieces = iter([body[i : i + 65536] for i in range(0, len(body), 65536)])
+    response = TestClient(form_app()).post(
+        "/save", params={"dir": str(tmp_path)}, content=pieces, headers=headers
+    )
+    assert response.status_code == 200
+    assert (tmp_path / "f.bin").read_bytes() == data

@@ -158,12 +158,14 @@ class UploadFile:
     @property
     def file(self) -> IO[bytes]:
         """The content as a binary file object (joined into memory on first use)."""
-        if self._file is None:
-            memory = io.BytesIO(b"".join(self._chunks or ()))
-            memory.seek(self._offset)
-            self._file, self._chunks = memory, None
-            return memory
-        return self._file
+        return self._materialize() if self._file is None else self._file
+
+    def _materialize(self) -> io.BytesIO:
+        """Join the kept pieces into an ``io.BytesIO`` at the current position."""
+        memory = io.BytesIO(b"".join(self._chunks or ()))
+        memory.seek(self._offset)
+        self._file, self._chunks = memory, None
+        return memory
 
     @property
     def _in_memory(self) -> bool:
@@ -172,7 +174,7 @@ class UploadFile:
     def _keep(self, data: bytes) -> bool:
         """Append ``data`` to the in-memory pieces if it fits under the spool limit."""
         chunks = self._chunks
-        if chunks is None or self.size + len(data) > SPOOL_MAX_SIZE:
+        if chunks is None or self.size + len(data) > SPOOL_MAX_SIZE or self._offset != self.size:
             return False
         chunks.append(data)
         self.size += len(data)
@@ -196,15 +198,20 @@ class UploadFile:
         ``ValueError`` when it would pass ``SPOOL_MAX_SIZE`` or the file is
         not in memory: use ``await write(data)`` then.
         """
-        if not self._keep(bytes(data)):
-            if not isinstance(self._file, io.BytesIO) or self.size + len(data) > SPOOL_MAX_SIZE:
-                raise ValueError("write_in_memory() past SPOOL_MAX_SIZE: use await write()")
-            self._file.write(data)
-            self.size += len(data)
+        if self._keep(bytes(data)):
+            return
+        if not self._in_memory or self.size + len(data) > SPOOL_MAX_SIZE:
+            raise ValueError(
+                "write_in_memory() on a file on disk or past SPOOL_MAX_SIZE: use await write()"
+            )
+        self.file.write(data)
+        self.size += len(data)
 
     async def _write_pieces(self, pieces: list[bytes]) -> None:
         """Write ``pieces`` in order at the current position, moving to disk if needed."""
         added = sum(map(len, pieces))
+        if self._file is None and self.size + added <= SPOOL_MAX_SIZE:
+            self._materialize()  # not at the end (a seek): write into the joined bytes
         file = self._file
         if file is None or (
             self._spool and isinstance(file, io.BytesIO) and self.size + added > SPOOL_MAX_SIZE

@@ -1,0 +1,176 @@
+"""A 1 MiB file upload over the wire: Transom's App on its server against Starlette on uvicorn.
+
+Each server runs in its own process on 127.0.0.1 (a free port): ``transom
+run`` for the apps of ``benchmarks/upload.py``, and uvicorn with httptools
+and uvloop for the Starlette ones. One client, the same for both, sends the
+same pre-encoded ``multipart/form-data`` request ``--count`` times over one
+keep-alive connection with a plain socket, reading each response before the
+next request; so a figure is the server's and the framework's time to take
+a 1 MiB body off the socket, parse it (``/parse``) and also write the file
+to disk (``/save``). Reported per scenario: uploads per second for each
+(median of ``--rounds``, the servers alternating within a round), the
+spread of the rounds, and the ratio.
+
+    python benchmarks/upload_wire.py [--size 1048576] [--count 300] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from transom import App
+from transom.http.multipart import MultipartEncoder
+
+HERE = Path(__file__).resolve().parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def transom_factory() -> App:
+    """The Transom app, saving into ``$UPLOAD_DIR`` (``transom run --factory``)."""
+    from upload import transom_app
+
+    return transom_app(Path(os.environ["UPLOAD_DIR"]))
+
+
+def starlette_factory() -> Starlette:
+    """The Starlette app, saving into ``$UPLOAD_DIR`` (``uvicorn --factory``)."""
+    from upload import starlette_app
+
+    return starlette_app(Path(os.environ["UPLOAD_DIR"]))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start(name: str, directory: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    if name == "transom":
+        command = [str(VENV_BIN / "transom"), "run", "upload_wire:transom_factory", "--factory"]
+        command += ["--app-dir", str(HERE), "--port", str(port), "--no-access-log"]
+    else:
+        command = [str(VENV_BIN / "uvicorn"), "upload_wire:starlette_factory", "--factory"]
+        command += ["--app-dir", str(HERE), "--port", str(port), "--no-access-log"]
+        command += ["--http", "httptools", "--loop", "uvloop", "--log-level", "warning"]
+    env = {**os.environ, "UPLOAD_DIR": str(directory)}
+    process = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, port
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"{name} did not start listening on port {port}")
+
+
+def read_response(sock: socket.socket, pending: bytearray) -> int:
+    """Read one response off ``sock`` (``pending`` holds bytes read past it); its status."""
+    while b"\r\n\r\n" not in pending:
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        pending += data
+    end = pending.index(b"\r\n\r\n") + 4
+    head = bytes(pending[:end]).decode("latin-1").split("\r\n")
+    length = 0
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    while len(pending) < end + length:
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        pending += data
+    del pending[: end + length]
+    return int(head[0].split()[1])
+
+
+def measure(port: int, request: bytes, count: int) -> float:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending = bytearray()
+        for _ in range(5):
+            sock.sendall(request)
+            status = read_response(sock, pending)
+            if status != 200:
+                raise SystemExit(f"upload answered {status}")
+        start = time.perf_counter()
+        for _ in range(count):
+            sock.sendall(request)
+            read_response(sock, pending)
+        return count / (time.perf_counter() - start)
+
+
+def build_request(path: str, size: int) -> bytes:
+    encoder = MultipartEncoder(
+        [("title", "holiday photos")], [("file", ("photo.jpg", os.urandom(size), "image/jpeg"))]
+    )
+    body = b"".join(encoder)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {encoder.content_type}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def main(size: int, count: int, rounds: int) -> None:
+    scenarios = ("parse", "save")
+    requests = {scenario: build_request(f"/{scenario}", size) for scenario in scenarios}
+    rates: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = {}
+        try:
+            for name in ("transom", "starlette"):
+                directory = Path(tmp, name)
+                directory.mkdir()
+                servers[name] = start(name, directory)
+            for _ in range(rounds):
+                for scenario in scenarios:
+                    for name, (_, port) in servers.items():
+                        rate = measure(port, requests[scenario], count)
+                        rates.setdefault((scenario, name), []).append(rate)
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait(10)
+    mib = size / 2**20
+    print(f"upload of {mib:.2f} MiB over the wire, {count} per round, median of {rounds} rounds")
+    for scenario in scenarios:
+        ours, theirs = rates[scenario, "transom"], rates[scenario, "starlette"]
+        print(f"{scenario}:")
+        for name, values in (("transom", ours), ("starlette", theirs)):
+            median = statistics.median(values)
+            print(
+                f"  {name:10} {median:8.1f} uploads/s  ({median * mib:7.1f} MiB/s)"
+                f"  rounds {min(values):.0f}-{max(values):.0f}"
+            )
+        ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True))
+        print(
+            f"  ratio transom/starlette {statistics.median(ours) / statistics.median(theirs):.2f}"
+            f"  (per round {ratios[0]:.2f}-{ratios[-1]:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1024 * 1024)
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    main(args.size, args.count, args.rounds)
