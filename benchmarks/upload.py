@@ -6,7 +6,9 @@ Both apps are called in-process through ASGI, the body fed in 64 KiB
 the ``save`` scenario, copies the file into a temporary directory (off the
 event loop, as both frameworks do), then answers with its size. The ``parse``
 scenario stops after the form is read, which isolates the framework's work
-from the disk's. Reported per scenario: uploads per second for each (median
+from the disk's. ``save`` writes the same file name each time (an existing
+file replaced), ``save-new`` a new name each time (the handler deletes the
+file after, in both apps). Reported per scenario: uploads per second for each (median
 of ``--rounds``), and the ratio.
 
     python benchmarks/upload.py [--size 1048576] [--count 200] [--rounds 5]
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import shutil
 import statistics
@@ -34,10 +37,12 @@ from transom import App, PlainTextResponse, Request, UploadFile
 from transom.http.multipart import MultipartEncoder
 
 CHUNK = 64 * 1024
+SCENARIOS = ("parse", "save", "save-new")
 
 
 def transom_app(directory: Path) -> App:
     app = App(max_body_size=64 * 1024 * 1024)
+    counter = itertools.count()
 
     @app.post("/save")
     async def save(request: Request) -> PlainTextResponse:
@@ -45,6 +50,15 @@ def transom_app(directory: Path) -> App:
         file = form["file"]
         assert isinstance(file, UploadFile)
         await file.save(directory)
+        return PlainTextResponse(str(file.size))
+
+    @app.post("/save-new")
+    async def save_new(request: Request) -> PlainTextResponse:
+        form = await request.form()
+        file = form["file"]
+        assert isinstance(file, UploadFile)
+        target = await file.save(directory / f"{next(counter)}-{file.filename}")
+        target.unlink()  # a new file each time, but never a disk full of them
         return PlainTextResponse(str(file.size))
 
     @app.post("/parse")
@@ -71,14 +85,34 @@ def starlette_app(directory: Path) -> Starlette:
             await run_in_threadpool(copy)
             return StarlettePlainText(str(file.size))
 
+    async def save_new(request: StarletteRequest) -> StarlettePlainText:
+        async with request.form() as form:
+            file = form["file"]
+            assert not isinstance(file, str)
+            target = directory / f"{next(counter)}-{Path(file.filename or 'upload').name}"
+
+            def copy() -> None:
+                file.file.seek(0)
+                with target.open("wb") as out:
+                    shutil.copyfileobj(file.file, out, 1024 * 1024)
+
+            await run_in_threadpool(copy)
+            target.unlink()
+            return StarlettePlainText(str(file.size))
+
     async def parse(request: StarletteRequest) -> StarlettePlainText:
         async with request.form() as form:
             file = form["file"]
             assert not isinstance(file, str)
             return StarlettePlainText(str(file.size))
 
+    counter = itertools.count()
     return Starlette(
-        routes=[Route("/save", save, methods=["POST"]), Route("/parse", parse, methods=["POST"])]
+        routes=[
+            Route("/save", save, methods=["POST"]),
+            Route("/save-new", save_new, methods=["POST"]),
+            Route("/parse", parse, methods=["POST"]),
+        ]
     )
 
 
@@ -155,19 +189,26 @@ async def main(size: int, count: int, rounds: int) -> None:
         apps = {"transom": transom_app(ours_dir), "starlette": starlette_app(theirs_dir)}
         rates: dict[tuple[str, str], list[float]] = {}
         for _ in range(rounds):
-            for scenario in ("parse", "save"):
+            for scenario in SCENARIOS:
                 for name, app in apps.items():
                     rate = await measure(app, f"/{scenario}", body, encoder.content_type, count)
                     rates.setdefault((scenario, name), []).append(rate)
     mib = size / 2**20
     print(f"upload of {mib:.2f} MiB, {count} per round, median of {rounds} rounds")
-    for scenario in ("parse", "save"):
-        ours = statistics.median(rates[scenario, "transom"])
-        theirs = statistics.median(rates[scenario, "starlette"])
+    for scenario in SCENARIOS:
+        ours, theirs = rates[scenario, "transom"], rates[scenario, "starlette"]
         print(f"{scenario}:")
-        print(f"  transom    {ours:8.1f} uploads/s  ({ours * mib:7.1f} MiB/s)")
-        print(f"  starlette  {theirs:8.1f} uploads/s  ({theirs * mib:7.1f} MiB/s)")
-        print(f"  ratio transom/starlette {ours / theirs:.2f}")
+        for name, values in (("transom", ours), ("starlette", theirs)):
+            median = statistics.median(values)
+            print(
+                f"  {name:10} {median:8.1f} uploads/s  ({median * mib:7.1f} MiB/s)"
+                f"  rounds {min(values):.0f}-{max(values):.0f}"
+            )
+        ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True))
+        print(
+            f"  ratio transom/starlette {statistics.median(ours) / statistics.median(theirs):.2f}"
+            f"  (per round {ratios[0]:.2f}-{ratios[-1]:.2f})"
+        )
 
 
 if __name__ == "__main__":

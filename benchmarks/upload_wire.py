@@ -7,9 +7,10 @@ same pre-encoded ``multipart/form-data`` request ``--count`` times over one
 keep-alive connection with a plain socket, reading each response before the
 next request; so a figure is the server's and the framework's time to take
 a 1 MiB body off the socket, parse it (``/parse``) and also write the file
-to disk (``/save``). Reported per scenario: uploads per second for each
-(median of ``--rounds``, the servers alternating within a round), the
-spread of the rounds, and the ratio.
+to disk (``/save``, ``/save-new``: see ``benchmarks/upload.py``). Reported
+per scenario: uploads per second for each (median of ``--rounds``, the
+servers alternating within a round), the spread of the rounds, and the
+ratio.
 
     python benchmarks/upload_wire.py [--size 1048576] [--count 300] [--rounds 5]
 """
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 from starlette.applications import Starlette
+from upload import SCENARIOS, starlette_app, transom_app
 
 from transom import App
 from transom.http.multipart import MultipartEncoder
@@ -37,15 +39,11 @@ VENV_BIN = Path(sys.executable).parent
 
 def transom_factory() -> App:
     """The Transom app, saving into ``$UPLOAD_DIR`` (``transom run --factory``)."""
-    from upload import transom_app
-
     return transom_app(Path(os.environ["UPLOAD_DIR"]))
 
 
 def starlette_factory() -> Starlette:
     """The Starlette app, saving into ``$UPLOAD_DIR`` (``uvicorn --factory``)."""
-    from upload import starlette_app
-
     return starlette_app(Path(os.environ["UPLOAD_DIR"]))
 
 
@@ -130,7 +128,7 @@ def build_request(path: str, size: int) -> bytes:
 
 
 def main(size: int, count: int, rounds: int) -> None:
-    scenarios = ("parse", "save")
+    scenarios = SCENARIOS
     requests = {scenario: build_request(f"/{scenario}", size) for scenario in scenarios}
     rates: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
