@@ -3,13 +3,16 @@
 Both apps are called in-process through ASGI, the body fed in 64 KiB
 ``http.request`` messages as a server would; each handler reads the form
 (Transom: ``transom.http.multipart``; Starlette: python-multipart) and, in
-the ``save`` scenario, copies the file into a temporary directory (off the
-event loop, as both frameworks do), then answers with its size. The ``parse``
-scenario stops after the form is read, which isolates the framework's work
-from the disk's. ``save`` writes the same file name each time (an existing
-file replaced), ``save-new`` a new name each time (the handler deletes the
-file after, in both apps). Reported per scenario: uploads per second for each (median
-of ``--rounds``), and the ratio.
+the save scenarios, copies the file into a temporary directory, then
+answers with its size. ``parse`` stops after the form is read, which
+isolates the framework's work from the disk's. ``save`` writes the same
+file name each time (an existing file replaced), ``save-new`` a new name
+each time (the handler deletes the file after, in both apps).
+
+Reported per scenario: uploads per second for each (median of
+``--rounds``; within a round the two apps take turns in batches of ten
+uploads, so that load from elsewhere on the machine falls on both), the
+spread of the rounds, and the ratio.
 
     python benchmarks/upload.py [--size 1048576] [--count 200] [--rounds 5]
 """
@@ -167,14 +170,25 @@ async def post(app: Any, path: str, pieces: list[bytes], content_type: str) -> i
     return status
 
 
-async def measure(app: Any, path: str, body: bytes, content_type: str, count: int) -> float:
+BATCH = 10  # uploads per turn: the apps take turns, so a load spike hits both
+
+
+async def measure(
+    apps: dict[str, Any], path: str, body: bytes, content_type: str, count: int
+) -> dict[str, float]:
+    """Uploads per second for each app, the apps taking turns in batches of ``BATCH``."""
     pieces = split(body)
-    for _ in range(5):
-        assert await post(app, path, pieces, content_type) == 200
-    start = time.perf_counter()
-    for _ in range(count):
-        await post(app, path, pieces, content_type)
-    return count / (time.perf_counter() - start)
+    for app in apps.values():
+        for _ in range(5):
+            assert await post(app, path, pieces, content_type) == 200
+    spent = dict.fromkeys(apps, 0.0)
+    for _ in range(max(1, count // BATCH)):
+        for name, app in apps.items():
+            start = time.perf_counter()
+            for _ in range(BATCH):
+                await post(app, path, pieces, content_type)
+            spent[name] += time.perf_counter() - start
+    return {name: max(1, count // BATCH) * BATCH / seconds for name, seconds in spent.items()}
 
 
 async def main(size: int, count: int, rounds: int) -> None:
@@ -190,8 +204,8 @@ async def main(size: int, count: int, rounds: int) -> None:
         rates: dict[tuple[str, str], list[float]] = {}
         for _ in range(rounds):
             for scenario in SCENARIOS:
-                for name, app in apps.items():
-                    rate = await measure(app, f"/{scenario}", body, encoder.content_type, count)
+                measured = await measure(apps, f"/{scenario}", body, encoder.content_type, count)
+                for name, rate in measured.items():
                     rates.setdefault((scenario, name), []).append(rate)
     mib = size / 2**20
     print(f"upload of {mib:.2f} MiB, {count} per round, median of {rounds} rounds")
