@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import transom.http.multipart
 from transom.exceptions import MultipartError
-from transom.http.headers import Headers
+from transom.http.headers import Headers, parse_options_header
 from transom.http.multipart import (
     MultipartEncoder,
     MultipartLimits,
@@ -269,6 +269,32 @@ def test_multipart_utf8_names_as_browsers_send_them() -> None:
 def test_multipart_latin1_names_fall_back() -> None:
     body = '--B\r\nContent-Disposition: form-data; name="é"\r\n\r\nx\r\n--B--'
     assert parse(body.encode("latin-1")) == [("é", None, None, b"x")]
+
+
+_DISPOSITION_TEXT = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n%"),
+    max_size=12,
+)
+
+
+@given(name=_DISPOSITION_TEXT, filename=st.none() | _DISPOSITION_TEXT)
+def test_multipart_disposition_reads_as_parse_options_header_does(
+    name: str, filename: str | None
+) -> None:
+    # Browsers' simple form takes a shortcut; it must read exactly as the general parser.
+    disposition = f'form-data; name="{name}"'
+    if filename is not None:
+        disposition += f'; filename="{filename}"'
+    _, params = parse_options_header(disposition)
+    parser = MultipartParser("B")
+    head = f"--B\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+    if "name" not in params:
+        with pytest.raises(MultipartError, match="has no name"):
+            parser.feed(head)
+        return
+    (begin,) = parser.feed(head)
+    assert isinstance(begin, PartBegin)
+    assert (begin.name, begin.filename) == (params["name"], params.get("filename"))
 
 
 # -- malformed input -------------------------------------------------------------------

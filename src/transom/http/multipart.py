@@ -71,6 +71,10 @@ __all__ = [
 _BOUNDARY = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 _HEADER_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _MAX_PADDING = 1024  # transport padding after a delimiter (RFC 2046 §5.1.1 LWSP)
+# The Content-Disposition every browser sends (WHATWG HTML escapes '"' as %22, so a
+# quoted value never holds a quote or a backslash to unescape). It reads the same as
+# parse_options_header() would, several times faster; anything else goes to that.
+_SIMPLE_DISPOSITION = re.compile(r'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?')
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +335,14 @@ class MultipartParser:
             disposition = raw.decode("utf-8")
         except UnicodeDecodeError:
             disposition = raw.decode("latin-1")
-        _, params = parse_options_header(disposition)
+        simple = _SIMPLE_DISPOSITION.fullmatch(disposition)
+        params: dict[str, str]
+        if simple is not None:  # what browsers and most clients send: no parser needed
+            params = {"name": simple[1]}
+            if simple[2] is not None:
+                params["filename"] = simple[2]
+        else:
+            _, params = parse_options_header(disposition)
         if "name" not in params:
             raise MultipartError("multipart part's Content-Disposition has no name")
         name = _form_name(params["name"])
