@@ -9,8 +9,10 @@ responses are joined into one write.
 
 The connection reuses the parse of a head byte-identical to the previous
 one (and the bytes of an identical response head), as happens with
-benchmark clients and pollers; the "distinct" rows defeat that, so they
-show the cost of parsing and validating every head.
+benchmark clients and pollers. Rows marked "no reuse" turn that off
+(``connection.REUSE_REPEATED_HEADS``) and the "distinct" rows defeat it, so
+they show the cost of parsing and validating every head, which is what
+varied traffic pays.
 
     python benchmarks/http_core.py [--rounds N]
 """
@@ -21,6 +23,7 @@ import argparse
 import itertools
 import timeit
 
+from transom.http import connection
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
 from transom.http.events import Request, Response
 
@@ -76,17 +79,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3200)
     args = parser.parse_args()
     shapes = [
-        ("plaintext GET", [REQUEST] * 32),
-        ("plaintext GET, distinct", distinct(REQUEST, 32)),
-        ("browser GET", [BROWSER_REQUEST] * 32),
-        ("browser GET, distinct", distinct(BROWSER_REQUEST, 32)),
+        ("plaintext GET", [REQUEST] * 32, True),
+        ("plaintext GET, no reuse", [REQUEST] * 32, False),
+        ("plaintext GET, distinct", distinct(REQUEST, 32), True),
+        ("browser GET", [BROWSER_REQUEST] * 32, True),
+        ("browser GET, no reuse", [BROWSER_REQUEST] * 32, False),
+        ("browser GET, distinct", distinct(BROWSER_REQUEST, 32), True),
     ]
-    for name, requests in shapes:
+    for name, requests, reuse in shapes:
+        connection.REUSE_REPEATED_HEADS = reuse
         for backend in ("llhttp", "python"):
             single = measure(backend, requests, 1, args.rounds)
             pipelined = measure(backend, requests, 16, max(args.rounds // 16, 1))
             print(
-                f"{name:24} {backend:7} single: {single:5.2f} us/request   "
+                f"{name:26} {backend:7} single: {single:5.2f} us/request   "
                 f"16 pipelined: {pipelined:5.2f} us/request"
             )
 

@@ -6,6 +6,7 @@ import pytest
 from tests.http.conftest import drain, server
 
 from transom.exceptions import ConfigurationError, LocalProtocolError, RemoteProtocolError
+from transom.http import connection
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, Role, State
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response
 
@@ -521,6 +522,21 @@ def test_connection_server_repeated_response_heads_are_identical(backend: str) -
     assert one == b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nabc"
     assert two == one.replace(b"abc", b"xyz")
     assert three.endswith(b"content-length: 6\r\n\r\nlonger")
+
+
+@pytest.mark.parametrize("reuse", [True, False], ids=["reuse", "no-reuse"])
+def test_connection_server_reuse_of_repeated_heads_changes_nothing_seen(
+    backend: str, reuse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection, "REUSE_REPEATED_HEADS", reuse)
+    conn = server(backend, GET * 3)
+    headers = [(b"content-type", b"text/plain")]
+    seen = [exchange(conn, Response(200, list(headers)), b"abc") for _ in range(3)]
+    expected = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nabc"
+    assert [wire for _, wire in seen] == [expected] * 3
+    assert [request for request, _ in seen] == [
+        Request(b"GET", b"/plaintext", [(b"host", b"127.0.0.1:8080")])
+    ] * 3
 
 
 def test_connection_server_list_fields_changed_in_place_are_not_reused(backend: str) -> None:

@@ -197,6 +197,11 @@ _PLAIN_STATUS_LINES = {
     for code in range(200, 600)
     if code not in (204, 304) and writer.status_line(code, b"").count(b" ") >= 2
 }
+#: Reuse the parse of a request head byte-identical to the previous one, and
+#: the bytes of an identical response head (see the module docstring). Always
+#: on in the product; benchmarks turn it off to measure what varied traffic
+#: costs (benchmarks/http_core.py, benchmarks/transom_uncached.py).
+REUSE_REPEATED_HEADS = True
 _KNOWN_NAMES = writer.KNOWN_NAMES
 _KIND_OTHER = writer.KIND_OTHER
 _KIND_CONTENT_LENGTH = writer.KIND_CONTENT_LENGTH
@@ -394,7 +399,12 @@ class Connection:
         self._their_state = _SEND_BODY
         # send_response's fast path needs a keep-alive HTTP/1.1 non-HEAD exchange.
         self._fast_response = fast = self._keep_alive and version == b"1.1" and method != b"HEAD"
-        if fast and self._recv_mode == _NO_BODY and not self._expect_continue:
+        if (
+            fast
+            and self._recv_mode == _NO_BODY
+            and not self._expect_continue
+            and REUSE_REPEATED_HEADS
+        ):
             self._remember_head(buffer[start:end], method, target, headers)
         return Request(method, target, headers, version)
 
@@ -867,7 +877,7 @@ class Connection:
         # Servers answer most requests with the same head (the Date changes
         # once a second): remember it, keyed by a copy of what built it. Only
         # tuples: a list field could be changed in place after this call.
-        if all(type(field) is tuple for field in headers):
+        if REUSE_REPEATED_HEADS and all(type(field) is tuple for field in headers):
             self._last_fields = list(headers)
             self._last_status = status
             self._last_length = body_length
