@@ -8,8 +8,9 @@ keep-alive connection with a plain socket, reading each response before the
 next request; so a figure is the server's and the framework's time to take
 a 1 MiB body off the socket, parse it (``/parse``) and also write the file
 to disk (``/save``, ``/save-new``: see ``benchmarks/upload.py``). Reported
-per scenario: uploads per second for each (median of ``--rounds``, the
-servers alternating within a round), the spread of the rounds, and the
+per scenario: uploads per second for each (median of ``--rounds``; within
+a round the servers take turns in batches of ten uploads, so that load from
+elsewhere on the machine falls on both), the spread of the rounds, and the
 ratio.
 
     python benchmarks/upload_wire.py [--size 1048576] [--count 300] [--rounds 5]
@@ -99,20 +100,37 @@ def read_response(sock: socket.socket, pending: bytearray) -> int:
     return int(head[0].split()[1])
 
 
-def measure(port: int, request: bytes, count: int) -> float:
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        pending = bytearray()
-        for _ in range(5):
-            sock.sendall(request)
-            status = read_response(sock, pending)
-            if status != 200:
-                raise SystemExit(f"upload answered {status}")
-        start = time.perf_counter()
-        for _ in range(count):
-            sock.sendall(request)
-            read_response(sock, pending)
-        return count / (time.perf_counter() - start)
+BATCH = 10  # uploads per turn: the servers take turns, so a load spike hits both
+
+
+def upload(sock: socket.socket, pending: bytearray, request: bytes) -> None:
+    sock.sendall(request)
+    status = read_response(sock, pending)
+    if status != 200:
+        raise SystemExit(f"upload answered {status}")
+
+
+def measure(ports: dict[str, int], request: bytes, count: int) -> dict[str, float]:
+    """Uploads per second for each server, taking turns in batches of ``BATCH``."""
+    sockets = {name: socket.create_connection(("127.0.0.1", port)) for name, port in ports.items()}
+    pending = {name: bytearray() for name in ports}
+    spent = dict.fromkeys(ports, 0.0)
+    batches = max(1, count // BATCH)
+    try:
+        for name, sock in sockets.items():
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for _ in range(5):
+                upload(sock, pending[name], request)
+        for _ in range(batches):
+            for name, sock in sockets.items():
+                start = time.perf_counter()
+                for _ in range(BATCH):
+                    upload(sock, pending[name], request)
+                spent[name] += time.perf_counter() - start
+    finally:
+        for sock in sockets.values():
+            sock.close()
+    return {name: batches * BATCH / seconds for name, seconds in spent.items()}
 
 
 def build_request(path: str, size: int) -> bytes:
@@ -138,10 +156,10 @@ def main(size: int, count: int, rounds: int) -> None:
                 directory = Path(tmp, name)
                 directory.mkdir()
                 servers[name] = start(name, directory)
+            ports = {name: port for name, (_, port) in servers.items()}
             for _ in range(rounds):
                 for scenario in scenarios:
-                    for name, (_, port) in servers.items():
-                        rate = measure(port, requests[scenario], count)
+                    for name, rate in measure(ports, requests[scenario], count).items():
                         rates.setdefault((scenario, name), []).append(rate)
         finally:
             for process, _ in servers.values():
