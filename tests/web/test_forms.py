@@ -394,3 +394,18 @@ def test_form_file_streamed_in_many_chunks_arrives_whole(tmp_path: Path, size: i
     )
     assert response.status_code == 200
     assert (tmp_path / "f.bin").read_bytes() == data
+
+
+def test_form_small_chunk_after_rollover_keeps_its_place(tmp_path: Path) -> None:
+    # The chunk that crosses the spool limit waits for disk; a later one small
+    # enough to fit in memory must not overtake it.
+    data = os.urandom(SPOOL_MAX_SIZE + 15)
+    body, headers = multipart([], [("file", ("f.bin", data))])
+    start = body.index(data)
+    cuts = [start + SPOOL_MAX_SIZE - 10, start + SPOOL_MAX_SIZE + 10]
+    pieces = iter([body[: cuts[0]], body[cuts[0] : cuts[1]], body[cuts[1] :]])
+    response = TestClient(form_app()).post(
+        "/save", params={"dir": str(tmp_path)}, content=pieces, headers=headers
+    )
+    assert response.status_code == 200
+    assert (tmp_path / "f.bin").read_bytes() == data

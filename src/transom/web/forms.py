@@ -487,7 +487,7 @@ class _MultipartReader:
                 events = parser.feed(chunk)
                 # The middle of a file under the spool limit, most of an upload's
                 # chunks: one event, kept in memory, no further call.
-                if len(events) == 1:
+                if len(events) == 1 and not self.pending:
                     event, upload = events[0], self.upload
                     if type(event) is PartData and upload is not None and upload._keep(event.data):
                         continue
@@ -536,7 +536,7 @@ class _MultipartReader:
         upload = self.upload
         if upload is None:
             self.buffer += data
-        elif not upload._keep(data):  # past the spool limit: to disk, in batches
+        elif self.pending or not upload._keep(data):  # past the spool limit: to disk, in order
             self.pending.append(data)
             self.pending_size += len(data)
             if self.pending_size >= _WRITE_BATCH:
