@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -409,3 +410,15 @@ def test_form_small_chunk_after_rollover_keeps_its_place(tmp_path: Path) -> None
     )
     assert response.status_code == 200
     assert (tmp_path / "f.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("size", [10, SPOOL_MAX_SIZE + 10], ids=["small", "over-the-spool-limit"])
+async def test_upload_file_save_of_a_given_file_copies_all_of_it(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    for given in (io.BytesIO(data), (tmp_path / "given.bin").open("w+b")):
+        if not isinstance(given, io.BytesIO):
+            given.write(data)
+        upload = UploadFile(given, filename="given.bin")  # size not given: 0
+        saved = await upload.save(tmp_path / "copy.bin")
+        await upload.close()
+        assert saved.read_bytes() == data

@@ -274,24 +274,29 @@ class UploadFile:
         target = Path(destination)
         if target.is_dir():
             target = target / safe_filename(self.filename)
-        if self._file is None:
-            _replace_contents(target, self._chunks or [], self.size)
-        elif isinstance(self._file, io.BytesIO):
-            _replace_contents(target, [self._file.getvalue()], self.size)
-        else:
-            await run_sync(self._copy_to, target)
+        file = self._file
+        if file is None:
+            _replace_contents(target, self._chunks or [])
+            return target
+        if isinstance(file, io.BytesIO):
+            value = file.getvalue()  # no copy for the bytes an upload was joined into
+            if len(value) <= SPOOL_MAX_SIZE:
+                _replace_contents(target, [value])
+                return target
+        await run_sync(self._copy_to, target)
         return target
 
     def _copy_to(self, target: Path) -> None:
         file = self.file
         position = file.tell()
         file.flush()
+        size = file.seek(0, os.SEEK_END)  # the whole file, whatever size says
         try:
             with _open_for_replace(target) as out:
-                if not _copy_in_kernel(file, out, self.size):
+                if not _copy_in_kernel(file, out, size):
                     file.seek(0)
                     shutil.copyfileobj(file, out, 1024 * 1024)
-                _cut(out, self.size)
+                _cut(out, size)
         finally:
             file.seek(position)
 
@@ -339,8 +344,9 @@ def _cut(out: IO[bytes], size: int) -> None:
         out.truncate(size)
 
 
-def _replace_contents(target: Path, pieces: list[bytes], size: int) -> None:
+def _replace_contents(target: Path, pieces: list[bytes]) -> None:
     """Make ``target`` hold exactly ``pieces``: one ``writev`` where it can."""
+    size = sum(map(len, pieces))
     with _open_for_replace(target) as out:
         fd = out.fileno()
         index, skip = 0, 0
