@@ -328,7 +328,12 @@ class MultipartParser:
             raise MultipartError(
                 f"multipart body has more than {self._limits.max_parts} parts", status_code=413
             )
-        raw = next((v for k, v in headers.raw if k == b"content-disposition"), None)
+        raw = content_type = None  # the first of each, read in one pass
+        for key, value in headers.raw:
+            if key == b"content-disposition":
+                raw = value if raw is None else raw
+            elif key == b"content-type" and content_type is None:
+                content_type = value.decode("latin-1")  # as Headers.get() decodes
         if raw is None:
             raise MultipartError("multipart part has no Content-Disposition header")
         try:
@@ -354,7 +359,7 @@ class MultipartParser:
         self._part_limit = (
             self._limits.max_part_size if filename is not None else self._limits.max_field_size
         )
-        return PartBegin(headers, name, filename, headers.get("content-type"))
+        return PartBegin(headers, name, filename, content_type)
 
     def _middle(self, buf: bytes) -> list[MultipartEvent]:
         """``buf`` holds no delimiter: hand it all out but a possible delimiter prefix."""
