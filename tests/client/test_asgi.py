@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from transom.client import ASGITransport, AsyncClient, Client
+from transom.client._blocking import BlockingBackend, _ThreadChannel
 
 
 async def _read_body(receive: Any) -> bytes:
     body = b""
     while True:
         message = await receive()
-        body += message.get("body", b"")
+        body += bytes(message.get("body", b""))
         if not message.get("more_body"):
             return body
 
@@ -253,4 +254,42 @@ def test_asgi_transport_close_early_cancels_app_under_sync_client() -> None:
     with Client(transport=ASGITransport(app)) as client:
         with client.stream("GET", "http://testserver/") as response:
             next(response.iter_bytes())
-        assert cancelled.wait(5)
+        assert cancelled.is_set()  # closing waited for the app to unwind
+
+
+def test_asgi_transport_close_stops_an_app_that_never_suspends_under_sync_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The race, made certain: the caller closes the response while the app is
+    # running on the portal's loop (here: blocked in it), so the cancellation,
+    # sent across threads, is still queued when the app next sends. The app's
+    # sends never suspend (the channel has room), so only send() itself can stop it.
+    closed = threading.Event()
+
+    class SignallingChannel(_ThreadChannel):
+        def close(self) -> None:
+            super().close()
+            closed.set()
+
+    monkeypatch.setattr(
+        BlockingBackend, "channel", lambda self, n: SignallingChannel(self.portal.loop, n)
+    )
+    outcome: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        closed.wait(10)  # holds the loop: the cancellation cannot land before the next send
+        try:
+            for _ in range(1000):
+                await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+        outcome.append("ran on unheard")
+
+    with Client(transport=ASGITransport(app)) as client:
+        with client.stream("GET", "http://testserver/") as response:
+            next(response.iter_bytes())
+        assert closed.is_set()
+        assert outcome == ["cancelled"]

@@ -75,16 +75,24 @@ class _Exchange:
         async def send(message: Message) -> None:
             nonlocal started
             kind = message["type"]
+            last = False
             if kind == "http.response.start" and not started:
                 started = True
-                await self.channel.put((_START, message))
+                item: tuple[Any, ...] = (_START, message)
             elif kind == "http.response.body" and started and not done.is_set():
-                more = bool(message.get("more_body", False))
-                await self.channel.put((_BODY, bytes(message.get("body", b"")), more))
-                if not more:
-                    done.set()
+                last = not message.get("more_body", False)
+                item = (_BODY, bytes(message.get("body", b"")), not last)
             else:
                 raise RuntimeError(f"ASGI app sent {kind!r} out of order")
+            if not await self.channel.put(item):
+                # The caller closed the response early. Its close() cancels this
+                # task, but under Client that cancellation crosses threads and
+                # may land only after this returns: an app sending in a loop
+                # would never suspend to receive it. Stop it here instead, as
+                # the cancellation would.
+                raise asyncio.CancelledError("the response was closed before its end")
+            if last:
+                done.set()
 
         try:
             await app(scope, receive, send)

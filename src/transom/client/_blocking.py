@@ -176,21 +176,52 @@ class Portal:
 
 
 class _PortalTask:
-    __slots__ = ("_future", "_portal")
+    """A task on the portal's loop, driven from a caller's thread.
+
+    Starting and cancelling both go through ``call_soon_threadsafe``, so they
+    run on the loop in the order they were asked for. ``join`` waits for the
+    task's real end: a cancelled app has finished unwinding (its ``finally``
+    blocks have run) when ``join`` returns, not merely been asked to stop.
+    """
+
+    __slots__ = ("_finished", "_loop", "_task")
 
     def __init__(self, portal: Portal, coro: Coroutine[Any, Any, None]) -> None:
-        self._portal = portal
-        self._future = portal.submit(coro)
+        self._loop = portal.loop
+        self._task: asyncio.Task[None] | None = None
+        # Set on the loop when the task ends: its outcome, read by ``join``.
+        self._finished: concurrent.futures.Future[None] = concurrent.futures.Future()
+        try:
+            self._loop.call_soon_threadsafe(self._start, coro)
+        except RuntimeError:  # the portal's loop is closed
+            coro.close()
+            raise
+
+    def _start(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._task = self._loop.create_task(coro)
+        self._task.add_done_callback(self._finish)
+
+    def _finish(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            self._finished.cancel()
+        elif (exc := task.exception()) is not None:
+            self._finished.set_exception(exc)
+        else:
+            self._finished.set_result(None)
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
     def cancel(self) -> None:
-        self._future.cancel()
+        self._loop.call_soon_threadsafe(self._cancel)
 
     def done(self) -> bool:
-        return self._future.done()
+        return self._finished.done()
 
     async def join(self) -> None:
         with contextlib.suppress(concurrent.futures.CancelledError):
-            self._future.result()
+            self._finished.result()
 
 
 class _ThreadChannel:
