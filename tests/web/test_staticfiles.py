@@ -338,29 +338,43 @@ RAW_TARGETS = [
 ]
 
 
-async def test_staticfiles_no_escape_over_the_wire(root):
+@pytest.fixture
+async def served_root(root):
+    """A real server (port 0) for ``root``; yields its port, stops it after."""
     server = Server(ServerConfig(StaticFiles(root), port=0, access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve())
+    started = asyncio.create_task(server.started.wait())
+    await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.done():  # serve() ended before listening: show why, do not wait forever
+        started.cancel()
+        task.result()
+        pytest.fail("the server stopped before it started")
     try:
-        await server.started.wait()
-        for target in RAW_TARGETS:
-            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            await writer.drain()
-            response = await reader.read()
-            writer.close()
-            status = int(response.split(b" ", 2)[1])
-            assert status in (400, 404), target
-            assert SECRET not in response, target
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        response = await reader.read()
-        writer.close()
-        assert response.startswith(b"HTTP/1.1 200 ")
-        assert response.endswith(b"\r\n\r\nhello, world\n")
+        yield server.port
     finally:
         server.request_shutdown()
         await task
+
+
+async def test_staticfiles_no_escape_over_the_wire(served_root):
+    port = served_root
+    for target in RAW_TARGETS:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        response = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        status = int(response.split(b" ", 2)[1])
+        assert status in (400, 404), target
+        assert SECRET not in response, target
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    response = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    assert response.startswith(b"HTTP/1.1 200 ")
+    assert response.endswith(b"\r\n\r\nhello, world\n")
 
 
 def test_staticfiles_mounted_in_an_app(root):
