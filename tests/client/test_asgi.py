@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
 from typing import Any
@@ -293,3 +294,18 @@ def test_asgi_transport_close_stops_an_app_that_never_suspends_under_sync_client
             next(response.iter_bytes())
         assert closed.is_set()
         assert outcome == ["cancelled"]
+
+
+def _portal_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "transom-client-portal"}
+
+
+def test_asgi_transport_portal_ends_when_an_unclosed_client_is_collected() -> None:
+    before = _portal_threads()
+    client = Client(transport=ASGITransport(echo_app))
+    assert client.get("http://testserver/").status_code == 200
+    (thread,) = _portal_threads() - before
+    del client
+    gc.collect()
+    thread.join(30)  # a bound for a broken build, not a timing expectation
+    assert not thread.is_alive()

@@ -18,6 +18,7 @@ import ssl
 import struct
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Coroutine
 from typing import Any
@@ -143,12 +144,17 @@ class _EventWaiter:
 
 
 class Portal:
-    """An event loop in a daemon thread, for running ASGI apps under ``Client``."""
+    """An event loop in a daemon thread, for running ASGI apps under ``Client``.
+
+    The thread owns its loop: when the loop stops, the thread cancels what
+    still runs on it, waits for that to unwind, and closes the loop. ``stop``
+    may be called from any thread, and more than once.
+    """
 
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
-            target=self._loop.run_forever, name="transom-client-portal", daemon=True
+            target=_serve, args=(self._loop,), name="transom-client-portal", daemon=True
         )
         self._thread.start()
 
@@ -159,20 +165,32 @@ class Portal:
     def submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
+    def stop(self) -> None:
+        """Ask the loop to stop (its thread then cleans up); does not wait."""
+        with contextlib.suppress(RuntimeError):  # already closed
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
     def close(self) -> None:
-        if self._loop.is_closed():
-            return
+        """Stop the loop and wait until its thread has closed it."""
+        self.stop()
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
 
-        async def _cancel_all() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
 
-        self.submit(_cancel_all()).result()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.close()
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    try:
+        loop.run_forever()
+        loop.run_until_complete(_cancel_all())
+    finally:
+        loop.close()
+
+
+async def _cancel_all() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.get_running_loop().shutdown_asyncgens()
 
 
 class _PortalTask:
@@ -282,7 +300,10 @@ class BlockingBackend:
     def portal(self) -> Portal:
         with self._lock:
             if self._portal is None:
-                self._portal = Portal()
+                self._portal = portal = Portal()
+                # A Client dropped without close() must not leave its thread
+                # (and the loop's file descriptors) behind for good.
+                weakref.finalize(self, portal.stop).atexit = False
             return self._portal
 
     async def connect_tcp(
