@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.http.conftest import client, drain
 
+from tests.http.conftest import client, drain
 from transom.exceptions import LocalProtocolError, RemoteProtocolError
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, State
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response

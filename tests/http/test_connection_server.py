@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.http.conftest import drain, server
 
+from tests.http.conftest import drain, server
 from transom.exceptions import ConfigurationError, LocalProtocolError, RemoteProtocolError
 from transom.http import connection
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, Role, State

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.http.conftest import BACKENDS
 
+from tests.http.conftest import BACKENDS
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
 from transom.http.events import Data, EndOfMessage, Event, HeaderList, Request, Response
 

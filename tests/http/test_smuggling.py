@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.http.test_parser import ACCEPTED, REFUSED
 
+from tests.http.test_parser import ACCEPTED, REFUSED
 from transom.exceptions import RemoteProtocolError
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response
