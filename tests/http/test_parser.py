@@ -8,8 +8,8 @@ with.
 from __future__ import annotations
 
 import pytest
-from tests.http.conftest import drain, server
 
+from tests.http.conftest import drain, server
 from transom.exceptions import RemoteProtocolError
 from transom.http.connection import NEED_DATA, Limits
 from transom.http.events import Request
@@ -304,6 +304,25 @@ def test_parser_reads_the_reason_phrase() -> None:
         b"HTTP/1.1 404 Not Found\r\nX: y", 0, 28
     )
     assert (version, status, reason, headers) == (b"1.1", 404, b"Not Found", [(b"x", b"y")])
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        (b"X-A: v", (b"x-a", b"v")),
+        (b"X-A:v", (b"x-a", b"v")),
+        (b"X-A: \t v w \t ", (b"x-a", b"v w")),
+        (b"X-A:", (b"x-a", b"")),
+        (b"X-A: \t ", (b"x-a", b"")),
+        (b"X-A: a:b: c", (b"x-a", b"a:b: c")),
+        (b"X-A: \x80\xff ", (b"x-a", b"\x80\xff")),
+    ],
+    ids=["plain", "no-ows", "ows-both-sides", "empty", "only-ows", "colons", "obs-text"],
+)
+def test_parser_splits_field_lines(backend: str, line: bytes, field: tuple[bytes, bytes]) -> None:
+    request = drain(server(backend, b"GET / HTTP/1.1\r\nHost: a\r\n" + line + b"\r\n\r\n"))[0]
+    assert isinstance(request, Request)
+    assert request.headers == [(b"host", b"a"), field]
 
 
 def test_parser_parse_fields_refuses_junk() -> None:
