@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from collections.abc import AsyncIterator
 
@@ -57,10 +58,12 @@ async def test_eager_first_step_sees_the_task_that_continues_it(starter: EagerSt
         await asyncio.sleep(0.01)
         seen.append(asyncio.current_task())
 
-    task = starter.start(work())
-    await asyncio.sleep(0.05)
+    job = starter.start(work())
+    assert job is not None
+    while not job.done():
+        await asyncio.sleep(0)
     assert seen[0] is not None
-    assert seen == [task, task]
+    assert seen[0] is seen[1]
 
 
 async def test_eager_anyio_cancel_scope_across_suspension(starter: EagerStarter) -> None:
@@ -116,3 +119,70 @@ async def test_eager_context_kept_across_suspension(starter: EagerStarter) -> No
     for _ in range(5):
         await asyncio.sleep(0)
     assert values == ["request"]
+
+
+async def test_eager_cancelled_coroutine_that_swallows_it_still_ends() -> None:
+    starter = EagerStarter(asyncio.get_running_loop())
+    gate = asyncio.Event()
+
+    async def stubborn() -> None:
+        with contextlib.suppress(BaseException):  # an app that swallows the cancellation
+            await gate.wait()
+
+    job = starter.start(stubborn())
+    assert job is not None
+    tasks = starter.close()
+    _done, pending = await asyncio.wait(tasks, timeout=10)
+    assert pending == set()
+    assert job.done()
+
+
+async def test_eager_cancelling_a_finished_job_spares_the_runner(starter: EagerStarter) -> None:
+    first_gate, second_gate = asyncio.Event(), asyncio.Event()
+    finished: list[str] = []
+
+    async def work(name: str, gate: asyncio.Event) -> None:
+        await gate.wait()
+        finished.append(name)
+
+    first = starter.start(work("first", first_gate))
+    assert first is not None
+    first_gate.set()
+    while not first.done():
+        await asyncio.sleep(0)
+    # The runner went back to the pool and may now carry another request.
+    second = starter.start(work("second", second_gate))
+    assert second is not None
+    assert first.cancel() is False  # the old handle must not hit the new request
+    second_gate.set()
+    while not second.done():
+        await asyncio.sleep(0)
+    assert finished == ["first", "second"]
+
+
+async def test_eager_cancelled_runner_is_not_reused(starter: EagerStarter) -> None:
+    gate = asyncio.Event()
+    seen: list[asyncio.Task[object] | None] = []
+
+    async def swallow() -> None:
+        seen.append(asyncio.current_task())
+        with contextlib.suppress(asyncio.CancelledError):
+            await gate.wait()
+
+    job = starter.start(swallow())
+    assert job is not None
+    job.cancel()
+    while not job.done():
+        await asyncio.sleep(0)
+
+    async def later() -> None:
+        seen.append(asyncio.current_task())
+        async with asyncio.timeout(5):  # would misfire on a task with a pending cancel count
+            await asyncio.sleep(0)
+
+    nxt = starter.start(later())
+    if nxt is not None:
+        while not nxt.done():
+            await asyncio.sleep(0)
+    assert len(seen) == 2
+    assert seen[0] is not seen[1]

@@ -26,6 +26,7 @@ from transom.exceptions import ClientDisconnected, LocalProtocolError
 from transom.http.events import Data, EndOfMessage, Response
 
 if TYPE_CHECKING:
+    from transom.server.eager import Started
     from transom.server.protocol import HttpProtocol
 
 __all__ = ["Cycle"]
@@ -68,7 +69,7 @@ class Cycle:
         self.response_complete = False
         self.status = 0
         self.body_bytes = 0
-        self.task: asyncio.Task[None] | None = None
+        self.task: Started | None = None
         self.waiter: asyncio.Future[None] | None = None
 
     # --- fed by the protocol ---------------------------------------------------

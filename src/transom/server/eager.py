@@ -29,7 +29,7 @@ import asyncio
 import contextvars
 import sys
 from collections.abc import Coroutine, Generator
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = ["EagerStarter"]
 
@@ -43,25 +43,39 @@ _MAX_IDLE_RUNNERS = 256
 AppCoroutine = Coroutine[Any, Any, None]
 
 
+class Started(Protocol):
+    """A coroutine being finished: an ``asyncio.Task`` or a runner's job."""
+
+    def done(self) -> bool: ...
+
+    def cancel(self) -> bool: ...
+
+
 class EagerStarter:
     """Starts coroutines eagerly on one loop (one per server)."""
 
-    __slots__ = ("_idle", "_loop")
+    __slots__ = ("_busy", "_idle", "_loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._idle: list[_Runner] = []
+        # Tasks finishing a suspended coroutine, so that close() can end them.
+        self._busy: set[asyncio.Task[Any]] = set()
 
-    def start(self, coro: AppCoroutine) -> asyncio.Task[Any] | None:
-        """Run ``coro`` until it first suspends; return the Task finishing it,
-        or ``None`` if it already completed. ``coro`` must not raise (wrap it)."""
+    def start(self, coro: AppCoroutine) -> Started | None:
+        """Run ``coro`` until it first suspends; return what finishes it (to
+        cancel it), or ``None`` if it already completed. ``coro`` must not
+        raise (wrap it)."""
         if _BUILTIN_EAGER:  # pragma: no cover - exercised on Python >= 3.12 only
             task: asyncio.Task[None] = asyncio.Task(  # type: ignore[call-arg]  # 3.12 keyword
                 coro, loop=self._loop, eager_start=True
             )
-            return None if task.done() else task
-        idle = self._idle
-        runner = idle.pop() if idle else _Runner(self)
+            if task.done():
+                return None
+            self._busy.add(task)
+            task.add_done_callback(self._busy.discard)
+            return task
+        runner = self._idle_runner()
         loop = self._loop
         context = contextvars.copy_context()
         previous = _current_tasks.get(loop)
@@ -69,7 +83,7 @@ class EagerStarter:
         try:
             first = context.run(coro.send, None)
         except StopIteration:
-            idle.append(runner)
+            self._idle.append(runner)
             return None
         finally:
             if previous is None:
@@ -77,16 +91,34 @@ class EagerStarter:
             else:
                 _current_tasks[loop] = previous
         runner.adopt(coro, first, context)
-        return runner.task
+        self._busy.add(runner.task)
+        return _Job(runner, coro)
 
-    def close(self) -> None:
-        """Cancel the idle runners (the server is stopping)."""
-        for runner in self._idle:
-            runner.task.cancel()
+    def close(self) -> list[asyncio.Task[Any]]:
+        """The server is stopping: cancel every runner and every coroutine still
+        running (an app whose connection is gone may still be at work); returns
+        the tasks to wait for."""
+        tasks = [runner.task for runner in self._idle]
+        tasks.extend(self._busy)
         self._idle.clear()
+        self._busy.clear()
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+    def _idle_runner(self) -> _Runner:
+        idle = self._idle
+        while idle:
+            runner = idle.pop()
+            if not runner.task.done():
+                return runner
+        return _Runner(self)
 
     def _release(self, runner: _Runner) -> bool:
-        if len(self._idle) >= _MAX_IDLE_RUNNERS:
+        self._busy.discard(runner.task)
+        if len(self._idle) >= _MAX_IDLE_RUNNERS or runner.task.cancelling():
+            # A runner that was cancelled keeps that count (Task.cancelling());
+            # asyncio.timeout in a later request would misread it: retire it.
             return False
         self._idle.append(runner)
         return True
@@ -95,13 +127,19 @@ class EagerStarter:
 class _Runner:
     """A Task that finishes coroutines whose first step ran eagerly."""
 
-    __slots__ = ("_job", "_starter", "_wakeup", "task")
+    __slots__ = ("_current", "_job", "_starter", "_wakeup", "task")
 
     def __init__(self, starter: EagerStarter) -> None:
         self._starter = starter
         self._job: tuple[AppCoroutine, Any, contextvars.Context] | None = None
+        self._current: AppCoroutine | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self.task: asyncio.Task[None] = starter._loop.create_task(self._main())
+
+    def job_is(self, coro: AppCoroutine) -> bool:
+        """Whether this runner is (about to be) finishing ``coro``."""
+        job = self._job
+        return self._current is coro or (job is not None and job[0] is coro)
 
     def adopt(self, coro: AppCoroutine, first: Any, context: contextvars.Context) -> None:
         self._job = (coro, first, context)
@@ -120,9 +158,33 @@ class _Runner:
             if job is None:
                 continue
             self._job = None
-            await _Resume(*job)
+            self._current = job[0]
+            try:
+                await _Resume(*job)
+            finally:
+                self._current = None
             if not self._starter._release(self):
                 return
+
+
+class _Job:
+    """One coroutine a runner finishes. Cancelling it cancels the runner's task
+    only while that runner is still on this coroutine: a runner moves on to
+    other requests, which must not be hit."""
+
+    __slots__ = ("_coro", "_runner")
+
+    def __init__(self, runner: _Runner, coro: AppCoroutine) -> None:
+        self._runner = runner
+        self._coro = coro
+
+    def done(self) -> bool:
+        return self._runner.task.done() or not self._runner.job_is(self._coro)
+
+    def cancel(self) -> bool:
+        if self.done():
+            return False
+        return self._runner.task.cancel()
 
 
 class _Resume:

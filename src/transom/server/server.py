@@ -123,9 +123,15 @@ class Server:
         finally:
             if self._tick_handle is not None:
                 self._tick_handle.cancel()
-            state.starter.close()
+            await self._end_apps(state.starter.close())
             await lifespan.shutdown()
             self._close_sockets(sockets)
+
+    async def _end_apps(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """Wait, briefly, for the app coroutines cancelled at close: an app whose
+        client left may still be at work, and must not outlive the server."""
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.config.shutdown_timeout)
 
     def _close_sockets(self, given: list[socket.socket] | None) -> None:
         if given is not None:
