@@ -42,6 +42,7 @@ class Cycle:
         "body_bytes",
         "body_complete",
         "body_delivered",
+        "buffered",
         "disconnected",
         "head_written",
         "protocol",
@@ -60,7 +61,10 @@ class Cycle:
         self.scope = scope
         self.started_at = started_at
         self.started = False
-        self.body: bytes | bytearray = b""
+        # Body chunks not yet handed to the app: one chunk as it came (handed
+        # over without a copy), or a list of them, joined once when taken.
+        self.body: bytes | list[bytes] = b""
+        self.buffered = 0
         self.body_complete = False
         self.body_delivered = False
         self.disconnected = False
@@ -75,14 +79,18 @@ class Cycle:
     # --- fed by the protocol ---------------------------------------------------
     def feed(self, data: bytes) -> int:
         """Buffer a body chunk; returns how many bytes are now buffered."""
-        if self.body:
-            if type(self.body) is bytes:
-                self.body = bytearray(self.body)
-            self.body += data
-        else:
+        body = self.body
+        if not body:
             self.body = data
+            self.buffered = len(data)
+        else:
+            if isinstance(body, list):
+                body.append(data)
+            else:
+                self.body = [body, data]
+            self.buffered += len(data)
         self.wake()
-        return len(self.body)
+        return self.buffered
 
     def wake(self) -> None:
         waiter = self.waiter
@@ -117,12 +125,13 @@ class Cycle:
 
     def _take_body(self) -> Message:
         body, self.body = self.body, b""
+        self.buffered = 0
         if self.body_complete:
             self.body_delivered = True
         else:
             self.protocol.on_body_consumed()
-        if type(body) is bytearray:
-            body = bytes(body)
+        if isinstance(body, list):
+            body = b"".join(body)
         return {"type": "http.request", "body": body, "more_body": not self.body_complete}
 
     async def _wait(self, *, for_body: bool) -> None:
