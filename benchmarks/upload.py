@@ -207,9 +207,21 @@ async def main(size: int, count: int, rounds: int) -> None:
                 measured = await measure(apps, f"/{scenario}", body, encoder.content_type, count)
                 for name, rate in measured.items():
                     rates.setdefault((scenario, name), []).append(rate)
+    report(
+        rates,
+        SCENARIOS,
+        f"upload of {size / 2**20:.2f} MiB, {count} per round, median of {rounds} rounds",
+        size,
+    )
+
+
+def report(
+    rates: dict[tuple[str, str], list[float]], scenarios: tuple[str, ...], title: str, size: int
+) -> None:
+    """Print uploads/s per app and scenario (median of the rounds) and the ratio."""
     mib = size / 2**20
-    print(f"upload of {mib:.2f} MiB, {count} per round, median of {rounds} rounds")
-    for scenario in SCENARIOS:
+    print(title)
+    for scenario in scenarios:
         ours, theirs = rates[scenario, "transom"], rates[scenario, "starlette"]
         print(f"{scenario}:")
         for name, values in (("transom", ours), ("starlette", theirs)):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 
 from starlette.applications import Starlette
-from upload import SCENARIOS, starlette_app, transom_app
+from upload import SCENARIOS, report, starlette_app, transom_app
 
 from transom import App
 from transom.http.multipart import MultipartEncoder
@@ -166,21 +165,8 @@ def main(size: int, count: int, rounds: int) -> None:
                 process.terminate()
                 process.wait(10)
     mib = size / 2**20
-    print(f"upload of {mib:.2f} MiB over the wire, {count} per round, median of {rounds} rounds")
-    for scenario in scenarios:
-        ours, theirs = rates[scenario, "transom"], rates[scenario, "starlette"]
-        print(f"{scenario}:")
-        for name, values in (("transom", ours), ("starlette", theirs)):
-            median = statistics.median(values)
-            print(
-                f"  {name:10} {median:8.1f} uploads/s  ({median * mib:7.1f} MiB/s)"
-                f"  rounds {min(values):.0f}-{max(values):.0f}"
-            )
-        ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True))
-        print(
-            f"  ratio transom/starlette {statistics.median(ours) / statistics.median(theirs):.2f}"
-            f"  (per round {ratios[0]:.2f}-{ratios[-1]:.2f})"
-        )
+    title = f"upload of {mib:.2f} MiB over the wire, {count} per round, median of {rounds} rounds"
+    report(rates, scenarios, title, size)
 
 
 if __name__ == "__main__":
