@@ -1,4 +1,4 @@
-"""The import direction of ARCHITECTURE.md holds: a layer never imports a sibling or a layer above."""
+"""The import direction of ARCHITECTURE.md: a layer never imports a sibling or a layer above."""
 
 from __future__ import annotations
 
