@@ -192,12 +192,20 @@ class Tag:
         await self.app(scope, receive, tagged)
 
 
-def test_app_middleware_order_first_is_outermost() -> None:
-    app = App(middleware=[Middleware(Tag, name="outer")])
-    app.add_middleware(Tag, name="inner")
+def test_app_middleware_order_first_listed_is_outermost() -> None:
+    app = App(middleware=[Middleware(Tag, name="outer"), Middleware(Tag, name="inner")])
     app.add_route("/", lambda: "x")
     response = TestClient(app).get("/")
+    # The innermost tags the response first on its way out.
     assert response.headers.get_list("x-tag") == ["inner", "outer"]
+
+
+def test_app_middleware_added_last_is_outermost() -> None:
+    app = App(middleware=[Middleware(Tag, name="listed")])
+    app.add_middleware(Tag, name="added")
+    app.add_route("/", lambda: "x")
+    response = TestClient(app).get("/")
+    assert response.headers.get_list("x-tag") == ["listed", "added"]
 
 
 def test_app_middleware_sees_http_errors_as_responses() -> None:

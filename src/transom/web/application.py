@@ -144,12 +144,13 @@ class App(Router):
         self._table.add_converter(name, converter)
 
     def add_middleware(self, cls: Callable[..., ASGIApp], /, **options: Any) -> None:
-        """Wrap the app in ``cls(app, **options)``; the last added is the outermost."""
+        """Wrap the app in ``cls(app, **options)``; the last added is the outermost
+        (it sees a request first), as in Starlette."""
         if self._entry != self._first_call:
             raise ConfigurationError(
                 "cannot add middleware after the app has started serving; add it at start-up"
             )
-        self.user_middleware.append(Middleware(cls, **options))
+        self.user_middleware.insert(0, Middleware(cls, **options))
 
     def add_exception_handler(
         self, key: int | type[BaseException], handler: Callable[..., Any]
