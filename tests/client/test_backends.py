@@ -79,3 +79,29 @@ async def test_backend_write_timeout(raw_server: Callable[..., RawServer], kind:
         else:
             async with AsyncClient(timeout=Timeout(5.0, write=0.3)) as client:
                 await client.post(server.url, content=body())
+
+
+async def test_backend_concurrent_streams_keep_their_own_bytes(
+    raw_server: Callable[..., RawServer],
+) -> None:
+    """Connections on one loop share a receive buffer: interleaved bodies stay apart."""
+    size = 300_000  # several receives each, larger than the shared buffer
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await read_head(reader)
+        fill = head.split(b" ")[1][-1:]  # "/a" answers a body of b"a"
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        for _ in range(size // 1000):
+            writer.write(fill * 1000)
+            await writer.drain()
+            await asyncio.sleep(0)
+
+    server = raw_server(answer)
+    async with AsyncClient() as client:
+
+        async def fetch(letter: str) -> bytes:
+            async with client.stream("GET", f"{server.url}/{letter}") as response:
+                return b"".join([chunk async for chunk in response.aiter_bytes()])
+
+        bodies = await asyncio.gather(*(fetch(letter) for letter in "abcd"))
+    assert bodies == [letter.encode() * size for letter in "abcd"]
