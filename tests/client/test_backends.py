@@ -105,3 +105,23 @@ async def test_backend_concurrent_streams_keep_their_own_bytes(
 
         bodies = await asyncio.gather(*(fetch(letter) for letter in "abcd"))
     assert bodies == [letter.encode() * size for letter in "abcd"]
+
+
+def test_backend_runs_on_uvloop(raw_server: Callable[..., RawServer]) -> None:
+    """uvloop's transports are not asyncio.Transport subclasses; the stream still works."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+
+    server = raw_server(answer)
+
+    async def fetch_twice() -> list[bytes]:
+        async with AsyncClient() as client:
+            return [(await client.get(server.url)).content for _ in range(2)]
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(fetch_twice()) == [b"hello", b"hello"]
+    assert server.connections == 1

@@ -22,7 +22,7 @@ import socket
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from transom.exceptions import (
@@ -45,9 +45,12 @@ _buffers: WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = WeakKeyDict
 
 def _receive_buffer(loop: asyncio.AbstractEventLoop) -> memoryview:
     """The receive buffer shared by the streams of ``loop`` (see the module docstring)."""
-    buffer = _buffers.get(loop)
-    if buffer is None:
-        buffer = _buffers[loop] = memoryview(bytearray(_RECV_SIZE))
+    try:
+        buffer = _buffers.get(loop)
+        if buffer is None:
+            buffer = _buffers[loop] = memoryview(bytearray(_RECV_SIZE))
+    except TypeError:  # a loop that cannot be weakly referenced: a buffer per stream
+        return memoryview(bytearray(_RECV_SIZE))
     return buffer
 
 
@@ -91,8 +94,9 @@ class AsyncioStream(asyncio.BufferedProtocol):
 
     # --- protocol callbacks ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A cast, not an isinstance check: uvloop's transports implement the
+        # interface without subclassing asyncio.Transport.
+        self._transport = cast(asyncio.Transport, transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             # Requests are written in one piece; Nagle would only delay them.
