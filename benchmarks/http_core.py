@@ -8,8 +8,7 @@ finds ``NEED_DATA``. Two shapes: one request per ``receive_data``
 responses are joined into one write.
 
 The connection reuses the parse of a head byte-identical to the previous
-one (and the bytes of an identical response head), as happens with
-benchmark clients and pollers. Rows marked "no reuse" turn that off
+one, as happens with benchmark clients and pollers. Rows marked "no reuse" turn that off
 (``connection.REUSE_REPEATED_HEADS``) and the "distinct" rows defeat it, so
 they show the cost of parsing and validating every head, which is what
 varied traffic pays.

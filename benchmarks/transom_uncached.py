@@ -1,7 +1,7 @@
 """``transom`` with the reuse of repeated heads turned off, for benchmarks.
 
 The connection reuses the parse of a request head byte-identical to the
-previous one on the connection, and the bytes of an identical response head
+previous one on the connection
 (``transom.http.connection.REUSE_REPEATED_HEADS``). Load generators send the
 same request over and over, so that flatters them; real clients vary their
 paths and heads. This runs the ``transom`` command with the reuse off, so a

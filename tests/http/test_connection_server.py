@@ -203,6 +203,47 @@ def test_connection_server_refuses_header_injection(
         conn.send_response(Response(200, [(name, value)]), b"")
 
 
+def test_connection_server_field_line_cache_still_checks_every_new_value(backend: str) -> None:
+    # A valid field is remembered as a wire line; a different value for the
+    # same name is a new field and is checked again.
+    for value in (b"fine", b"fine"):
+        conn = server(backend, GET)
+        drain(conn)
+        wire = conn.send_response(Response(200, [(b"x-cached", value)]), b"")
+        assert b"x-cached: fine\r\n" in wire
+    conn = server(backend, GET)
+    drain(conn)
+    with pytest.raises(LocalProtocolError):
+        conn.send_response(Response(200, [(b"x-cached", b"fine\r\nx-evil: 1")]), b"")
+
+
+@pytest.mark.parametrize(
+    "field",
+    [[b"x-list", b"v"], (b"x-array", bytearray(b"v")), (b"x-three", b"v", b"w"), ("x-str", "v")],
+    ids=["list-pair", "bytearray-value", "triple", "str-pair"],
+)
+def test_connection_server_odd_fields_take_the_checked_path(backend: str, field: object) -> None:
+    conn = server(backend, GET)
+    drain(conn)
+    try:
+        wire = conn.send_response(Response(200, [field]), b"")  # type: ignore[list-item]
+    except LocalProtocolError:
+        assert conn.our_state is State.ERROR
+    else:
+        assert wire.startswith(b"HTTP/1.1 200 OK\r\n") and b"x-" in wire
+
+
+def test_connection_server_field_line_cache_is_bounded(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection, "_FIELD_LINES", {})
+    for i in range(connection._MAX_FIELD_LINES + 10):
+        conn = server(backend, GET)
+        drain(conn)
+        conn.send_response(Response(200, [(b"etag", b'"%d"' % i)]), b"")
+    assert 0 < len(connection._FIELD_LINES) <= connection._MAX_FIELD_LINES
+
+
 def test_connection_server_refuses_crlf_in_the_reason(backend: str) -> None:
     conn = server(backend, GET)
     drain(conn)

@@ -58,9 +58,8 @@ The parser backend (``parser.py``, ``_llhttp.py``) only tokenises heads that
 this module cut out of the buffer; see ``parser.py``. Every verdict about a
 request head depends on its bytes alone (and on state that is the same at
 the start of every cycle), so a head byte-identical to the previous bodiless
-keep-alive one reuses its parse; likewise a response head identical to the
-previous one (status, fields, body length) reuses its bytes. Keep-alive
-clients repeat their heads often; the events are fresh objects all the same,
+keep-alive one reuses its parse. Keep-alive clients repeat their heads
+often; the events are fresh objects all the same,
 except the ``EndOfMessage`` of a bodiless message, one shared instance that
 must not be mutated.
 
@@ -197,17 +196,55 @@ _PLAIN_STATUS_LINES = {
     for code in range(200, 600)
     if code not in (204, 304) and writer.status_line(code, b"").count(b" ") >= 2
 }
-#: Reuse the parse of a request head byte-identical to the previous one, and
-#: the bytes of an identical response head (see the module docstring). Always
-#: on in the product; benchmarks turn it off to measure what varied traffic
-#: costs (benchmarks/http_core.py, benchmarks/transom_uncached.py).
+# send_response's fast path: validated ``name: value\r\n`` lines by field.
+# Responses repeat their fields (Content-Type, Cache-Control, Date within a
+# second...), so each distinct field is checked once, not once per response.
+# Cleared when full, so varied values (cookies, ETags) cannot grow it.
+_FIELD_LINES: dict[tuple[bytes, bytes], bytes] = {}
+_MAX_FIELD_LINES = 2048
+_MAX_CACHED_LINE = 512
+_CONTENT_LENGTH_LINE = b"content-length"  # _field_line's marker (compared by identity)
+
+
+def _field_line(field: tuple[bytes, bytes]) -> bytes | None:
+    """The wire line of a response field for the fast path, remembered in
+    ``_FIELD_LINES``; ``_CONTENT_LENGTH_LINE`` for a Content-Length, whose
+    value the caller checks; None for anything the full path must judge
+    (other framing fields, invalid names, CR/LF/NUL in a value, non-bytes)."""
+    try:
+        name, value = field
+    except ValueError:
+        return None  # not a pair: the full path says what is wrong
+    kind = _KNOWN_NAMES.get(name)
+    if kind is None:
+        try:
+            kind = writer.header_kind(name)
+        except LocalProtocolError:
+            return None
+    if kind == _KIND_CONTENT_LENGTH:
+        return _CONTENT_LENGTH_LINE
+    if kind != _KIND_OTHER or type(value) is not bytes:
+        return None
+    line = name + b": " + value + b"\r\n"
+    # RFC 9110 §5.5: no CR, LF or NUL in a value (that would split the message).
+    if line.translate(None, _ALL_BUT_CR_LF_NUL) != b"\r\n":
+        return None
+    if len(line) <= _MAX_CACHED_LINE and type(name) is bytes:
+        if len(_FIELD_LINES) >= _MAX_FIELD_LINES:
+            _FIELD_LINES.clear()
+        _FIELD_LINES[field] = line
+    return line
+
+
+#: Reuse the parse of a request head byte-identical to the previous one
+#: (see the module docstring). Always on in the product; benchmarks turn it
+#: off to measure what varied traffic costs (benchmarks/http_core.py,
+#: benchmarks/transom_uncached.py).
 REUSE_REPEATED_HEADS = True
 _KNOWN_NAMES = writer.KNOWN_NAMES
 _KIND_OTHER = writer.KIND_OTHER
 _KIND_CONTENT_LENGTH = writer.KIND_CONTENT_LENGTH
 _ALL_BUT_CR_LF_NUL = bytes(b for b in range(256) if b not in (0, 10, 13))
-_MAX_FAST_LINES = 128
-_CRLFS = tuple(b"\r\n" * lines for lines in range(_MAX_FAST_LINES))
 
 # Bodiless messages all end with this one event: it must never be mutated
 # (documented for users of next_event).
@@ -242,12 +279,8 @@ class Connection:
         "_expect_continue",
         "_fast_response",
         "_keep_alive",
-        "_last_fields",
         "_last_head",
-        "_last_length",
         "_last_request",
-        "_last_response_head",
-        "_last_status",
         "_leading_lines",
         "_lf_checked",
         "_limits",
@@ -288,10 +321,6 @@ class Connection:
         self._fast_response = False  # see send_response
         self._last_head = b""  # see _remember_head
         self._last_request: tuple[bytes, bytes, HeaderList] = (b"", b"", [])
-        self._last_fields: HeaderList | None = None  # see _plain_response_head
-        self._last_status = 0
-        self._last_length = 0
-        self._last_response_head = b""
         self._buffer = b""
         self._pos = 0
         self._eof = False
@@ -825,15 +854,7 @@ class Connection:
         ):
             # The common case, kept apart for speed: a keep-alive HTTP/1.1
             # exchange, standard reason, plain headers, the length known.
-            headers = response.headers
-            if (
-                headers == self._last_fields
-                and response.status_code == self._last_status
-                and len(body) == self._last_length
-            ):
-                head: bytes | None = self._last_response_head  # the same head as last time
-            else:
-                head = self._plain_response_head(response.status_code, headers, len(body))
+            head = self._plain_response_head(response.status_code, response.headers, len(body))
             if head is not None:
                 self._fast_response = False
                 self._our_state = _DONE
@@ -851,38 +872,29 @@ class Connection:
             return None
         parts = [line]
         length: bytes | None = None
-        known = _KNOWN_NAMES
-        for name, value in headers:
-            kind = known.get(name)
-            if kind != _KIND_OTHER:
-                if kind != _KIND_CONTENT_LENGTH or length is not None:
+        lines = _FIELD_LINES
+        for field in headers:
+            try:
+                field_line = lines.get(field)
+            except TypeError:  # not hashable (a list pair, a bytearray): the full path judges it
+                return None
+            if field_line is None:
+                field_line = _field_line(field)
+                if field_line is None:
                     return None
-                length = value
-            parts += (name, b": ", value, b"\r\n")
-        # Lines: the status line, one per field, (content-length,) blank.
-        lines = (len(parts) >> 2) + 2
+                if field_line is _CONTENT_LENGTH_LINE:
+                    if length is not None:
+                        return None
+                    length = field[1]
+                    continue
+            parts.append(field_line)
         if length is None:
             parts.append(b"content-length: %d\r\n\r\n" % body_length)
-            lines += 1
         elif length == b"%d" % body_length:
-            parts.append(b"\r\n")
+            parts.append(b"content-length: " + length + b"\r\n\r\n")
         else:
             return None  # a mismatch: the full path explains it
-        if lines >= _MAX_FAST_LINES:
-            return None
-        head = b"".join(parts)
-        # One pass finds any CR, LF or NUL a name or value smuggled in.
-        if head.translate(None, _ALL_BUT_CR_LF_NUL) != _CRLFS[lines]:
-            return None
-        # Servers answer most requests with the same head (the Date changes
-        # once a second): remember it, keyed by a copy of what built it. Only
-        # tuples: a list field could be changed in place after this call.
-        if REUSE_REPEATED_HEADS and all(type(field) is tuple for field in headers):
-            self._last_fields = list(headers)
-            self._last_status = status
-            self._last_length = body_length
-            self._last_response_head = head
-        return head
+        return b"".join(parts)
 
     def _send_whole_response(self, response: Response, body: bytes) -> bytes:
         if response.status_code < 200:
@@ -1168,7 +1180,13 @@ def _response_fields(
     take it), Content-Length too on 1xx and 204 (RFC 9110 §8.6)."""
     length: bytes | None = None
     chunked = close = False
-    for name, value in headers:
+    for field in headers:
+        try:
+            name, value = field
+        except (TypeError, ValueError):
+            raise LocalProtocolError(
+                f"invalid header {field!r}: a header is a (name, value) pair of bytes"
+            ) from None
         kind = writer.header_kind(name)
         if kind == writer.KIND_CONTENT_LENGTH:
             if length is not None or not value.isdigit():
