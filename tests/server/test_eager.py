@@ -15,6 +15,10 @@ from transom.server.eager import EagerStarter
 marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
 
 
+def ignore(exc: BaseException | None) -> None:
+    pass
+
+
 @pytest.fixture
 async def starter() -> AsyncIterator[EagerStarter]:
     starter = EagerStarter(asyncio.get_running_loop())
@@ -29,7 +33,7 @@ async def test_eager_synchronous_coroutine_completes_at_once(starter: EagerStart
     async def work() -> None:
         done.append(True)
 
-    assert starter.start(work()) is None
+    assert starter.start(work(), ignore) is None
     assert done == [True]
 
 
@@ -42,7 +46,7 @@ async def test_eager_suspending_coroutine_continues_in_task(starter: EagerStarte
         await gate.wait()
         steps.append("second")
 
-    task = starter.start(work())
+    task = starter.start(work(), ignore)
     assert steps == ["first"] and task is not None
     gate.set()
     for _ in range(20):
@@ -58,7 +62,7 @@ async def test_eager_first_step_sees_the_task_that_continues_it(starter: EagerSt
         await asyncio.sleep(0.01)
         seen.append(asyncio.current_task())
 
-    job = starter.start(work())
+    job = starter.start(work(), ignore)
     assert job is not None
     while not job.done():
         await asyncio.sleep(0)
@@ -76,7 +80,7 @@ async def test_eager_anyio_cancel_scope_across_suspension(starter: EagerStarter)
             await anyio.sleep(5)
         finished.append(True)
 
-    starter.start(work())
+    starter.start(work(), ignore)
     await asyncio.sleep(0.2)
     assert finished == [True]
 
@@ -90,7 +94,7 @@ async def test_eager_cancellation_reaches_coroutine(starter: EagerStarter) -> No
         except asyncio.CancelledError:
             cancelled.append(True)
 
-    task = starter.start(work())
+    task = starter.start(work(), ignore)
     assert task is not None
     await asyncio.sleep(0)
     task.cancel()
@@ -103,7 +107,7 @@ async def test_eager_context_changes_do_not_leak(starter: EagerStarter) -> None:
     async def work() -> None:
         marker.set("changed")
 
-    starter.start(work())
+    starter.start(work(), ignore)
     assert marker.get() == "unset"
 
 
@@ -115,7 +119,7 @@ async def test_eager_context_kept_across_suspension(starter: EagerStarter) -> No
         await asyncio.sleep(0)
         values.append(marker.get())
 
-    starter.start(work())
+    starter.start(work(), ignore)
     for _ in range(5):
         await asyncio.sleep(0)
     assert values == ["request"]
@@ -129,7 +133,7 @@ async def test_eager_cancelled_coroutine_that_swallows_it_still_ends() -> None:
         with contextlib.suppress(BaseException):  # an app that swallows the cancellation
             await gate.wait()
 
-    job = starter.start(stubborn())
+    job = starter.start(stubborn(), ignore)
     assert job is not None
     tasks = starter.close()
     _done, pending = await asyncio.wait(tasks, timeout=10)
@@ -145,13 +149,13 @@ async def test_eager_cancelling_a_finished_job_spares_the_runner(starter: EagerS
         await gate.wait()
         finished.append(name)
 
-    first = starter.start(work("first", first_gate))
+    first = starter.start(work("first", first_gate), ignore)
     assert first is not None
     first_gate.set()
     while not first.done():
         await asyncio.sleep(0)
     # The runner went back to the pool and may now carry another request.
-    second = starter.start(work("second", second_gate))
+    second = starter.start(work("second", second_gate), ignore)
     assert second is not None
     assert first.cancel() is False  # the old handle must not hit the new request
     second_gate.set()
@@ -169,7 +173,7 @@ async def test_eager_cancelled_runner_is_not_reused(starter: EagerStarter) -> No
         with contextlib.suppress(asyncio.CancelledError):
             await gate.wait()
 
-    job = starter.start(swallow())
+    job = starter.start(swallow(), ignore)
     assert job is not None
     job.cancel()
     while not job.done():
@@ -180,9 +184,71 @@ async def test_eager_cancelled_runner_is_not_reused(starter: EagerStarter) -> No
         async with asyncio.timeout(5):  # would misfire on a task with a pending cancel count
             await asyncio.sleep(0)
 
-    nxt = starter.start(later())
+    nxt = starter.start(later(), ignore)
     if nxt is not None:
         while not nxt.done():
             await asyncio.sleep(0)
     assert len(seen) == 2
     assert seen[0] is not seen[1]
+
+
+async def test_eager_reports_a_coroutine_that_returns_at_once(starter: EagerStarter) -> None:
+    ended: list[BaseException | None] = []
+
+    async def work() -> None:
+        pass
+
+    assert starter.start(work(), ended.append) is None
+    assert ended == [None]
+
+
+async def test_eager_reports_what_the_first_step_raised(starter: EagerStarter) -> None:
+    ended: list[BaseException | None] = []
+
+    async def work() -> None:
+        raise KeyError("boom")
+
+    assert starter.start(work(), ended.append) is None
+    assert len(ended) == 1 and isinstance(ended[0], KeyError)
+    # The runner went back to the pool: the next coroutine runs as before.
+    assert starter.start(work(), ended.append) is None
+    assert len(ended) == 2
+
+
+@pytest.mark.parametrize("error", [ValueError("late"), SystemExit(3), None])
+async def test_eager_reports_how_a_suspended_coroutine_ended(
+    starter: EagerStarter, error: BaseException | None
+) -> None:
+    ended: list[BaseException | None] = []
+
+    async def work() -> None:
+        await asyncio.sleep(0)
+        if error is not None:
+            raise error
+
+    job = starter.start(work(), ended.append)
+    assert job is not None and ended == []
+    while not job.done():
+        await asyncio.sleep(0)
+    assert ended == [error]
+    # A runner survives whatever its coroutine raised.
+    again = starter.start(work(), ended.append)
+    assert again is not None
+    while not again.done():
+        await asyncio.sleep(0)
+    assert len(ended) == 2
+
+
+async def test_eager_reports_a_cancellation(starter: EagerStarter) -> None:
+    ended: list[BaseException | None] = []
+
+    async def work() -> None:
+        await asyncio.sleep(10)
+
+    job = starter.start(work(), ended.append)
+    assert job is not None
+    await asyncio.sleep(0)
+    job.cancel()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(ended) == 1 and isinstance(ended[0], asyncio.CancelledError)

@@ -19,7 +19,9 @@ cycle turns ASGI messages into ``transom.http.connection`` events:
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
+from types import CoroutineType
+from typing import TYPE_CHECKING, Any
 
 from transom._types import ASGIApp, Message, Scope
 from transom.exceptions import ClientDisconnected, LocalProtocolError
@@ -98,17 +100,23 @@ class Cycle:
             waiter.set_result(None)
 
     # --- the application ---------------------------------------------------
-    async def run(self, app: ASGIApp) -> None:
-        """Run the app for this exchange; never raises (errors become 500 or a close)."""
+    def start(self, app: ASGIApp) -> None:
+        """Start the app on this exchange (eagerly: see ``eager.py``); its
+        errors become a 500 or a close, never the worker's end."""
+        self.started = True
         try:
-            await app(self.scope, self.receive, self.send)
-        except GeneratorExit:
-            raise  # the coroutine is being closed: it must not go on
-        except BaseException as exc:  # even SystemExit: a request never ends the worker
+            coro = app(self.scope, self.receive, self.send)
+            if type(coro) is not CoroutineType:
+                coro = _awaiting(coro)  # any other awaitable, or a TypeError to report
+        except Exception as exc:  # the app is not even callable as ASGI
+            self.finished(exc)
+            return
+        self.task = self.protocol.state.starter.start(coro, self.finished)
+
+    def finished(self, exc: BaseException | None) -> None:
+        """The app's coroutine ended, raising ``exc`` or not."""
+        if exc is not None or not self.response_complete:
             self.protocol.on_app_error(self, exc)
-        else:
-            if not self.response_complete:
-                self.protocol.on_app_error(self, None)
 
     async def receive(self) -> Message:
         if not (self.disconnected or self.response_complete):
@@ -208,3 +216,7 @@ class Cycle:
         if self.protocol.closing:
             headers.append(_CLOSE)
         return Response(self.status, headers)
+
+
+async def _awaiting(awaitable: Awaitable[Any]) -> None:
+    await awaitable

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sys
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Protocol
 
 __all__ = ["EagerStarter"]
@@ -41,6 +41,7 @@ _current_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]] = getattr(
 _MAX_IDLE_RUNNERS = 256
 
 AppCoroutine = Coroutine[Any, Any, None]
+Done = Callable[[BaseException | None], None]
 
 
 class Started(Protocol):
@@ -62,20 +63,24 @@ class EagerStarter:
         # Tasks finishing a suspended coroutine, so that close() can end them.
         self._busy: set[asyncio.Task[Any]] = set()
 
-    def start(self, coro: AppCoroutine) -> Started | None:
+    def start(self, coro: AppCoroutine, done: Done) -> Started | None:
         """Run ``coro`` until it first suspends; return what finishes it (to
-        cancel it), or ``None`` if it already completed. ``coro`` must not
-        raise (wrap it)."""
+        cancel it), or ``None`` if it already ended. When it ends, ``done`` is
+        called with ``None`` (it returned) or with what it raised, whatever
+        that was (a request never ends the worker); ``done`` must not raise."""
         if _BUILTIN_EAGER:  # pragma: no cover - exercised on Python >= 3.12 only
             task: asyncio.Task[None] = asyncio.Task(  # type: ignore[call-arg]  # 3.12 keyword
-                coro, loop=self._loop, eager_start=True
+                _reporting(coro, done), loop=self._loop, eager_start=True
             )
             if task.done():
                 return None
             self._busy.add(task)
             task.add_done_callback(self._busy.discard)
             return task
-        runner = self._idle_runner()
+        idle = self._idle
+        runner = idle.pop() if idle else None
+        if runner is None or runner.task.done():
+            runner = self._idle_runner()
         loop = self._loop
         context = contextvars.copy_context()
         previous = _current_tasks.get(loop)
@@ -83,14 +88,19 @@ class EagerStarter:
         try:
             first = context.run(coro.send, None)
         except StopIteration:
-            self._idle.append(runner)
+            idle.append(runner)
+            done(None)
+            return None
+        except BaseException as exc:
+            idle.append(runner)
+            done(exc)
             return None
         finally:
             if previous is None:
                 del _current_tasks[loop]
             else:
                 _current_tasks[loop] = previous
-        runner.adopt(coro, first, context)
+        runner.adopt(coro, first, context, done)
         self._busy.add(runner.task)
         return _Job(runner, coro)
 
@@ -131,7 +141,7 @@ class _Runner:
 
     def __init__(self, starter: EagerStarter) -> None:
         self._starter = starter
-        self._job: tuple[AppCoroutine, Any, contextvars.Context] | None = None
+        self._job: tuple[AppCoroutine, Any, contextvars.Context, Done] | None = None
         self._current: AppCoroutine | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self.task: asyncio.Task[None] = starter._loop.create_task(self._main())
@@ -141,8 +151,10 @@ class _Runner:
         job = self._job
         return self._current is coro or (job is not None and job[0] is coro)
 
-    def adopt(self, coro: AppCoroutine, first: Any, context: contextvars.Context) -> None:
-        self._job = (coro, first, context)
+    def adopt(
+        self, coro: AppCoroutine, first: Any, context: contextvars.Context, done: Done
+    ) -> None:
+        self._job = (coro, first, context, done)
         wakeup = self._wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
@@ -189,27 +201,44 @@ class _Job:
 
 class _Resume:
     """Awaitable that continues a coroutine already advanced by one step,
-    each step in the coroutine's own context."""
+    each step in the coroutine's own context, and reports how it ended."""
 
-    __slots__ = ("_context", "_coro", "_first")
+    __slots__ = ("_context", "_coro", "_done", "_first")
 
-    def __init__(self, coro: AppCoroutine, first: Any, context: contextvars.Context) -> None:
+    def __init__(
+        self, coro: AppCoroutine, first: Any, context: contextvars.Context, done: Done
+    ) -> None:
         self._coro = coro
         self._first = first
         self._context = context
+        self._done = done
 
     def __await__(self) -> Generator[Any, Any, None]:
         coro, value, run = self._coro, self._first, self._context.run
         while True:
             try:
-                sent = yield value
-            except BaseException as exc:  # cancellation and throw() go to the coroutine
                 try:
+                    sent = yield value
+                except BaseException as exc:  # cancellation and throw() go to the coroutine
                     value = run(coro.throw, exc)
-                except StopIteration:
-                    return
-            else:
-                try:
+                else:
                     value = run(coro.send, sent)
-                except StopIteration:
-                    return
+            except StopIteration:
+                self._done(None)
+                return
+            except GeneratorExit:
+                raise  # this runner is being closed: the coroutine went with it
+            except BaseException as exc:  # the coroutine raised: report it, go on serving
+                self._done(exc)
+                return
+
+
+async def _reporting(coro: AppCoroutine, done: Done) -> None:  # pragma: no cover - 3.12+
+    try:
+        await coro
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        done(exc)
+    else:
+        done(None)

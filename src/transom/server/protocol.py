@@ -199,12 +199,11 @@ class HttpProtocol(asyncio.Protocol):
                     if cycle.started:
                         cycle.wake()
                     else:
-                        cycle.started = True
-                        cycle.task = self.state.starter.start(cycle.run(self.state.app))
+                        cycle.start(self.state.app)
                 elif event is NEED_DATA:
                     pending = self.cycle
                     if pending is not None and not pending.started:
-                        self._start_app(pending)
+                        pending.start(self.state.app)
                     break
                 elif kind is Data:
                     cycle = self.cycle
@@ -248,6 +247,7 @@ class HttpProtocol(asyncio.Protocol):
         else:
             path = raw_path.decode("utf-8", "replace")
         client, scheme = self.client, self.scheme
+        root_path = state.root_path
         trust = state.proxy_trust
         if self.trusted and trust is not None:
             client, scheme = forwarded_client(headers, client, scheme, trust)
@@ -259,18 +259,14 @@ class HttpProtocol(asyncio.Protocol):
             "client": client,
             "scheme": scheme,
             "method": _METHODS.get(event.method) or event.method.decode("ascii"),
-            "root_path": state.root_path,
-            "path": state.root_path + path,
-            "raw_path": state.root_path_bytes + raw_path,
+            "root_path": root_path,
+            "path": root_path + path if root_path else path,
+            "raw_path": state.root_path_bytes + raw_path if root_path else raw_path,
             "query_string": query,
             "headers": headers,
             "state": state.lifespan_state.copy(),
         }
         self.cycle = Cycle(self, scope, self.loop.time() if state.access_log else 0.0)
-
-    def _start_app(self, cycle: Cycle) -> None:
-        cycle.started = True
-        cycle.task = self.state.starter.start(cycle.run(self.state.app))
 
     # --- called by the cycle ---------------------------------------------------
     def write(self, data: bytes) -> None:
