@@ -242,7 +242,7 @@ class HttpProtocol(asyncio.Protocol):
             raw_path, _, query = target.partition(b"?")
         else:
             raw_path, query, headers = _other_target_form(target, headers)
-        if b"%" in raw_path:
+        if 37 in raw_path:  # a "%": the int test is a memchr, a bytes test costs far more
             path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
         else:
             path = raw_path.decode("utf-8", "replace")
