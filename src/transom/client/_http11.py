@@ -53,6 +53,7 @@ _Data = events.Data
 _EndOfMessage = events.EndOfMessage
 _Response = events.Response
 _VERSIONS = {b"1.1": "HTTP/1.1", b"1.0": "HTTP/1.0"}
+_DONE = State.DONE  # a global: Enum class attributes are slow to look up on 3.11
 
 
 class StaleConnection(TransportError):
@@ -242,7 +243,7 @@ class HTTP11Connection:
     # --- after the response -----------------------------------------------------------
     def _finish(self) -> None:
         conn = self._conn
-        if conn.keep_alive and conn.our_state is State.DONE and conn.their_state is State.DONE:
+        if conn.keep_alive and conn.our_state is _DONE and conn.their_state is _DONE:
             conn.start_next_cycle()
             self._pool.release(self)
         else:

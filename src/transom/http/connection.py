@@ -162,6 +162,10 @@ _DONE = State.DONE
 _MUST_CLOSE = State.MUST_CLOSE
 _CLOSED = State.CLOSED
 _ERROR = State.ERROR
+# Module constants: an attribute of an Enum class goes through the
+# metaclass's __getattr__ on CPython 3.11, far slower than a global.
+_SERVER = Role.SERVER
+_CLIENT = Role.CLIENT
 
 # How a body is framed, on either side.
 _NO_BODY = 0
@@ -380,7 +384,7 @@ class Connection:
             if state is _SEND_BODY:
                 return self._next_body_event()
             if state is _IDLE:
-                if self._role is Role.SERVER:
+                if self._role is _SERVER:
                     return self._next_request()
                 return self._next_response()
             if state is _MUST_CLOSE:
@@ -521,7 +525,7 @@ class Connection:
 
     @property
     def _start_line(self) -> str:
-        return "request line" if self._role is Role.SERVER else "status line"
+        return "request line" if self._role is _SERVER else "status line"
 
     def _next_response(self) -> Event | _Sentinel:
         buffer = self._buffer
@@ -632,7 +636,7 @@ class Connection:
         enforce the limits, and see whether EOF ends the connection."""
         buffer = self._buffer
         pos = self._pos
-        if self._role is Role.SERVER and buffer.startswith(b"\r\n", pos):
+        if self._role is _SERVER and buffer.startswith(b"\r\n", pos):
             # RFC 9112 §2.2: empty lines before a request line are ignored.
             while buffer.startswith(b"\r\n", pos):
                 self._leading_lines += 1
@@ -663,7 +667,7 @@ class Connection:
         if buffer.count(b"\n", new) != buffer.count(b"\r\n", max(new - 1, pos)):
             # RFC 9112 §2.2: a bare LF line ending is refused, not waited on.
             raise RemoteProtocolError("bare LF in head")
-        if line_end >= 0 and line_end + 2 > new and self._role is Role.SERVER:
+        if line_end >= 0 and line_end + 2 > new and self._role is _SERVER:
             # The request line just became complete: judge it now, rather than
             # wait for the blank line an HTTP/0.9 or non-HTTP client never sends.
             version = _REFERENCE.parse_request_head(buffer, pos, line_end)[2]
@@ -939,7 +943,7 @@ class Connection:
             raise
 
     def _send_response_head(self, response: Response, body_length: int | None) -> bytes:
-        if self._role is not Role.SERVER:
+        if self._role is not _SERVER:
             raise LocalProtocolError("a client sends requests, not responses")
         self._fast_response = False
         if self._our_state is not _IDLE or self._their_state is _IDLE:
@@ -1001,7 +1005,7 @@ class Connection:
         return writer.check_head(b"".join(parts), lines)
 
     def _send_request_head(self, request: Request, body_length: int | None) -> bytes:
-        if self._role is not Role.CLIENT:
+        if self._role is not _CLIENT:
             raise LocalProtocolError("a server sends responses, not requests")
         if self._our_state is not _IDLE:
             raise LocalProtocolError(
@@ -1076,7 +1080,7 @@ class Connection:
             return writer.chunk(data)
         if mode == _UNTIL_CLOSE:
             return data
-        if data and self._role is Role.CLIENT:
+        if data and self._role is _CLIENT:
             raise LocalProtocolError(
                 "this request declared no body: set Content-Length or Transfer-Encoding: chunked"
             )
