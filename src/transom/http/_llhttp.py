@@ -4,8 +4,9 @@ Same interface and same verdicts as ``parser.PythonParser``:
 
 * llhttp reads one complete head per call (the connection found its end).
   After a head that announces a body, llhttp would wait for the body, which
-  the connection decodes itself; that parser is then replaced by a fresh one
-  before the next head. Bodiless requests (the common case) reuse the parser.
+  the connection decodes itself; the connection says so (``body_follows``)
+  and the parser is replaced by a fresh one. Bodiless requests (the common
+  case) reuse the parser.
 * The reference parser is the judge of anything llhttp rejects: on an llhttp
   error the head is parsed again by the reference parser, which either
   raises the precise error (with its status code) or returns the tokens
@@ -52,13 +53,12 @@ _OWS = frozenset((b" ", b"\t"))
 class _Sink:
     """The callbacks httptools calls while it parses one head."""
 
-    __slots__ = ("complete", "headers", "reason", "target")
+    __slots__ = ("headers", "reason", "target")
 
     def __init__(self) -> None:
         self.headers: HeaderList = []
         self.target = b""
         self.reason = b""
-        self.complete = False
 
     def on_url(self, url: bytes) -> None:
         # One call per head: the whole head is fed at once.
@@ -72,9 +72,6 @@ class _Sink:
             # llhttp keeps whitespace after a value; RFC 9112 §5 makes it OWS.
             value = value.rstrip(b" \t")
         self.headers.append((name.lower(), value))
-
-    def on_message_complete(self) -> None:
-        self.complete = True
 
 
 class LlhttpParser:
@@ -95,7 +92,6 @@ class LlhttpParser:
         parser = self._request
         headers: HeaderList = []
         sink.headers = headers
-        sink.complete = False
         try:
             if start == 0 and end + 4 == len(buffer):
                 parser.feed_data(buffer)
@@ -106,9 +102,6 @@ class LlhttpParser:
         except httptools.HttpParserError:
             self._request = httptools.HttpRequestParser(sink)
             return self._reference.parse_request_head(buffer, start, end)
-        if not sink.complete:
-            # llhttp now waits for a body that the connection decodes: start afresh.
-            self._request = httptools.HttpRequestParser(sink)
         method: bytes = parser.get_method()
         target = sink.target
         # With single spaces the request line ends exactly here; extra spaces
@@ -121,6 +114,10 @@ class LlhttpParser:
         ):
             return self._reference.parse_request_head(buffer, start, end)
         return method, target, buffer[line_end - 3 : line_end], headers
+
+    def body_follows(self) -> None:
+        # llhttp now waits for the body, which the connection decodes: start afresh.
+        self._request = httptools.HttpRequestParser(self._request_sink)
 
     def parse_response_head(self, buffer: bytes, start: int, end: int) -> ResponseHead:
         # A response parser never survives a head (the body follows, or llhttp

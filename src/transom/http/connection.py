@@ -427,6 +427,8 @@ class Connection:
         else:
             self._pos = pos
         self._check_request(method, target, version, headers)
+        if self._recv_mode != _NO_BODY:
+            self._parser.body_follows()
         self._their_method = method
         self._their_version = version
         self._their_state = _SEND_BODY

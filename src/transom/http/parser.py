@@ -60,6 +60,10 @@ class HeadParser(Protocol):
 
     def parse_response_head(self, buffer: bytes, start: int, end: int) -> ResponseHead: ...
 
+    def body_follows(self) -> None:
+        """The request head just parsed announced a body, which the
+        connection decodes; a parser that keeps state forgets that head."""
+
 
 _TCHAR = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
 # field-value with OWS around it; obs-text (0x80-0xFF) is allowed, controls are not.
@@ -109,6 +113,9 @@ class PythonParser:
             raise _malformed("response head", buffer, start, end)
         version, status, reason, fields = match.groups()
         return version, int(status), (reason or b"").strip(b" \t"), _split_fields(fields)
+
+    def body_follows(self) -> None:
+        pass  # stateless
 
 
 def parse_fields(buffer: bytes, start: int, end: int) -> HeaderList:
