@@ -47,17 +47,27 @@ class ImmutableMultiDict(Mapping[K, V], Generic[K, V]):
         items: list[tuple[K, V]]
         if data is None:
             items = []
+        elif type(data) is list:  # pairs, checked by the unpacking below
+            items = [(k, v) for k, v in data]
         elif isinstance(data, ImmutableMultiDict):
             items = list(data._list)
         elif isinstance(data, Mapping):
             items = list(data.items())
         else:
             items = [(k, v) for k, v in data]
+        self._take(items)
+
+    def _take(self, items: list[tuple[K, V]]) -> None:
+        """Own ``items`` (a fresh list of pairs) and index their first values."""
         self._list = items
-        first: dict[K, V] = {}
-        for key, value in items:
-            if key not in first:
-                first[key] = value
+        # dict() keeps each key where it first came but with its last value;
+        # only when a key repeats are the first values put back.
+        first: dict[K, V] = dict(items)
+        if len(first) != len(items):
+            first = {}
+            for key, value in items:
+                if key not in first:
+                    first[key] = value
         self._first = first
 
     def __getitem__(self, key: K) -> V:

@@ -78,6 +78,7 @@ def _text_value(value: object) -> str:
 
 
 def _query_pairs(data: QueryParamsInput) -> list[tuple[str, str]]:
+    """A fresh list of pairs from any input QueryParams takes."""
     if data is None:
         return []
     if isinstance(data, bytes):
@@ -130,7 +131,7 @@ class QueryParams(ImmutableMultiDict[str, str]):
     __slots__ = ()
 
     def __init__(self, params: QueryParamsInput = None) -> None:
-        super().__init__(_query_pairs(params))
+        self._take(_query_pairs(params))
 
     def __str__(self) -> str:
         return urlencode(self._list)
