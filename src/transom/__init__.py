@@ -5,6 +5,7 @@ The public names are re-exported here; ``tests/test_public_api.py`` pins them.
 
 from __future__ import annotations
 
+from transom._version import __version__
 from transom.client import AsyncClient, Client
 from transom.exceptions import (
     ConfigurationError,
@@ -34,8 +35,6 @@ from transom.web import (
     StreamingResponse,
     UploadFile,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "App",

@@ -27,9 +27,9 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from datetime import timedelta
 from typing import Any
 
+from transom._version import __version__
 from transom.client._aio import AsyncioBackend
 from transom.client._backend import Backend
 from transom.client._blocking import BlockingBackend
@@ -59,16 +59,7 @@ USE_CLIENT_DEFAULT: Any = _Unset()
 TIMEOUT_EXTENSION = "timeout"
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("transom")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "dev"
-
-
-_USER_AGENT = f"transom/{_version()}"
+_USER_AGENT = f"transom/{__version__}"
 _URL_CACHE_SIZE = 512
 
 
@@ -289,7 +280,7 @@ class _BaseClient:
         response.request = request
         response._started = started  # elapsed counts from the request, not the head
         if response.closed:  # the body came with the head
-            response.elapsed = timedelta(seconds=time.perf_counter() - started)
+            response._elapsed = time.perf_counter() - started
         response.default_encoding = self.default_encoding
         for name, _ in response.headers.raw:
             if name == b"set-cookie":

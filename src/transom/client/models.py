@@ -118,6 +118,7 @@ class Response:
     __slots__ = (
         "_content",
         "_cookies",
+        "_elapsed",
         "_raw",
         "_started",
         "_stream",
@@ -125,7 +126,6 @@ class Response:
         "_text",
         "closed",
         "default_encoding",
-        "elapsed",
         "headers",
         "history",
         "http_version",
@@ -153,7 +153,7 @@ class Response:
         self.request = request
         self.history: list[Response] = []
         self.default_encoding = default_encoding
-        self.elapsed = timedelta(0)
+        self._elapsed = 0.0  # seconds; a timedelta is built only when asked for
         self._started = 0.0  # set by the client when it sends the request
         self._stream = stream
         self._streamed = False
@@ -166,6 +166,15 @@ class Response:
         self._raw = content
         if content is not None:
             self._content = self._decode_all(content)
+
+    @property
+    def elapsed(self) -> timedelta:
+        """From sending the request to the end of the response body."""
+        return timedelta(seconds=self._elapsed)
+
+    @elapsed.setter
+    def elapsed(self, value: timedelta) -> None:
+        self._elapsed = value.total_seconds()
 
     # --- head -------------------------------------------------------------------------
     @property
@@ -316,7 +325,7 @@ class Response:
         if not self.closed:
             self.closed = True
             if self._started:
-                self.elapsed = timedelta(seconds=time.perf_counter() - self._started)
+                self._elapsed = time.perf_counter() - self._started
             if self._stream is not None:
                 await self._stream.aclose()
 

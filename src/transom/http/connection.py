@@ -248,7 +248,7 @@ REUSE_REPEATED_HEADS = True
 _KNOWN_NAMES = writer.KNOWN_NAMES
 _KIND_OTHER = writer.KIND_OTHER
 _KIND_CONTENT_LENGTH = writer.KIND_CONTENT_LENGTH
-_ALL_BUT_CR_LF_NUL = bytes(b for b in range(256) if b not in (0, 10, 13))
+_ALL_BUT_CR_LF_NUL = writer.ALL_BUT_CR_LF_NUL
 
 # Bodiless messages all end with this one event: it must never be mutated
 # (documented for users of next_event).
@@ -543,7 +543,8 @@ class Connection:
         end = buffer.find(b"\r\n\r\n", pos + self._scanned)
         if end < pos:
             return self._incomplete_head()
-        self._check_head_size(buffer, pos, end)
+        if end - pos > self._short_head:
+            self._check_head_size(buffer, pos, end)
         version, status, reason, headers = self._parser.parse_response_head(buffer, pos, end)
         self._pos = end + 4
         self._scanned = self._lf_checked = 0

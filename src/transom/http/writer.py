@@ -23,6 +23,7 @@ from transom.http.events import HeaderList
 from transom.status import REASON_BYTES
 
 __all__ = [
+    "ALL_BUT_CR_LF_NUL",
     "KIND_CONNECTION",
     "KIND_CONTENT_LENGTH",
     "KIND_OTHER",
@@ -38,7 +39,12 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_TARGET = re.compile(rb"[\x21-\x7e]+")
+_VISIBLE_ASCII = bytes(range(0x21, 0x7F))
+#: Every byte but CR, LF and NUL: ``bytes.translate(None, ALL_BUT_CR_LF_NUL)``
+#: keeps just the bytes that could split a message.
+ALL_BUT_CR_LF_NUL = bytes(b for b in range(256) if b not in (0, 10, 13))
+# Methods already found to be tokens (bounded: a caller could invent many).
+_KNOWN_METHODS: set[bytes] = {b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"}
 
 KIND_OTHER = 0
 KIND_CONTENT_LENGTH = 1
@@ -83,12 +89,9 @@ def header_kind(name: bytes) -> int:
 def check_head(head: bytes, lines: int) -> bytes:
     """Return ``head`` if it has exactly ``lines`` CRLF-terminated lines and no
     stray CR, LF or NUL; else ``LocalProtocolError`` (header injection)."""
-    if (
-        head.count(b"\n") != lines
-        or head.count(b"\r") != lines
-        or head.count(b"\r\n") != lines
-        or b"\x00" in head
-    ):
+    # The CR, LF and NUL of the head, in order, must be CRLF ``lines`` times,
+    # and each of those CRs directly followed by its LF.
+    if head.translate(None, ALL_BUT_CR_LF_NUL) != b"\r\n" * lines or head.count(b"\r\n") != lines:
         raise LocalProtocolError(
             "a header value, reason phrase or request target contains CR, LF or NUL; "
             "remove them (they would let the text forge headers or messages)"
@@ -110,9 +113,13 @@ def status_line(status_code: int, reason: bytes) -> bytes:
 
 def request_line(method: bytes, target: bytes, http_version: bytes) -> bytes:
     """``GET /path HTTP/1.1\\r\\n`` after checking method, target and version."""
-    if _TOKEN.fullmatch(method) is None:
-        raise LocalProtocolError(f"invalid method {method!r}: a method is a token")
-    if _TARGET.fullmatch(target) is None:
+    if method not in _KNOWN_METHODS:
+        if type(method) is not bytes or _TOKEN.fullmatch(method) is None:
+            raise LocalProtocolError(f"invalid method {method!r}: a method is a token")
+        if len(_KNOWN_METHODS) < 64:
+            _KNOWN_METHODS.add(method)
+    # Visible ASCII only (RFC 9112 §3.2): nothing is left once it is deleted.
+    if not target or target.translate(None, _VISIBLE_ASCII):
         raise LocalProtocolError(
             f"invalid request target {target!r}: percent-encode spaces, controls and non-ASCII"
         )
