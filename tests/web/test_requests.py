@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from transom.exceptions import StreamConsumed
+from transom.http.multipart import MultipartEncoder
 from transom.testing import TestClient
 from transom.web.application import App
+from transom.web.forms import SPOOL_MAX_SIZE, UploadFile
 from transom.web.requests import Request, State
 
 
@@ -303,3 +305,112 @@ def test_request_url_for_outside_an_app_is_clear() -> None:
 
     with pytest.raises(ConfigurationError, match="served by a transom App"):
         Request({"type": "http", "headers": []}).url_for("x")
+
+
+# -- request.form(): awaited, or entered with ``async with`` ------------------
+
+
+def form_handle_app() -> App:
+    app = App(max_body_size=4 * 1024 * 1024)
+
+    @app.post("/awaited")
+    async def awaited(request: Request) -> dict[str, Any]:
+        form = await request.form(max_fields=5)
+        return {"fields": dict(form.items()), "type": type(form).__name__}
+
+    @app.post("/block")
+    async def block(request: Request) -> dict[str, Any]:
+        async with request.form() as form:
+            upload = form["file"]
+            assert isinstance(upload, UploadFile)
+            inside = {
+                "closed": upload.file.closed,
+                "on_disk": not upload._in_memory,
+                "read": len(await upload.read()),
+            }
+        # Read here, inside the handler: the app's own close after the response
+        # must not be what closed it.
+        return {"inside": inside, "closed_after_block": upload.file.closed}
+
+    @app.post("/error")
+    async def error(request: Request) -> dict[str, Any]:
+        uploads: list[UploadFile] = []
+        try:
+            async with request.form() as form:
+                uploads.extend(v for v in form.values() if isinstance(v, UploadFile))
+                raise RuntimeError("handler failed inside the block")
+        except RuntimeError as exc:
+            return {"error": str(exc), "closed": [u.file.closed for u in uploads]}
+        return {"error": None}
+
+    @app.post("/twice")
+    async def twice(request: Request) -> dict[str, Any]:
+        handle = request.form()
+        async with handle as form:
+            pass
+        await form.close()  # a second close, and the app closes it a third time
+        again = await request.form()
+        upload = form["file"]
+        assert isinstance(upload, UploadFile)
+        return {"same": again is form, "closed": upload.file.closed}
+
+    @app.post("/unused")
+    async def unused(request: Request) -> dict[str, int]:
+        request.form()  # never awaited nor entered: nothing starts, nothing is read
+        return {"length": len(await request.body())}
+
+    return app
+
+
+def multipart_file(size: int) -> tuple[bytes, dict[str, str]]:
+    encoder = MultipartEncoder([("title", "cat")], [("file", ("cat.bin", b"x" * size))])
+    return b"".join(encoder), {"content-type": encoder.content_type}
+
+
+def test_request_form_awaited_returns_form_data() -> None:
+    response = TestClient(form_handle_app()).post("/awaited", data={"a": "1", "b": "2"})
+    assert response.json() == {"fields": {"a": "1", "b": "2"}, "type": "FormData"}
+
+
+def test_request_form_awaited_keeps_its_limits() -> None:
+    response = TestClient(form_handle_app()).post("/awaited", data={str(i): "x" for i in range(6)})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("size", "on_disk"),
+    [(100, False), (SPOOL_MAX_SIZE + 1000, True)],
+    ids=["in-memory", "spooled-to-disk"],
+)
+def test_request_form_context_closes_files_when_the_block_ends(size: int, on_disk: bool) -> None:
+    body, headers = multipart_file(size)
+    response = TestClient(form_handle_app()).post("/block", content=body, headers=headers)
+    assert response.json() == {
+        "inside": {"closed": False, "on_disk": on_disk, "read": size},
+        "closed_after_block": True,
+    }
+
+
+def test_request_form_context_closes_files_when_the_block_raises() -> None:
+    body, headers = multipart_file(SPOOL_MAX_SIZE + 1000)
+    response = TestClient(form_handle_app()).post("/error", content=body, headers=headers)
+    assert response.json() == {"error": "handler failed inside the block", "closed": [True]}
+
+
+def test_request_form_closing_twice_is_harmless() -> None:
+    body, headers = multipart_file(SPOOL_MAX_SIZE + 1000)
+    response = TestClient(form_handle_app()).post("/twice", content=body, headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {"same": True, "closed": True}
+
+
+def test_request_form_handle_never_used_starts_nothing() -> None:
+    response = TestClient(form_handle_app()).post("/unused", data={"a": "1"})
+    assert response.json() == {"length": 3}
+
+
+def test_request_form_context_with_a_bad_body_raises_before_the_block() -> None:
+    response = TestClient(form_handle_app()).post(
+        "/block", content=b"x", headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 415

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from transom._types import Message, Receive, Scope
 from transom.exceptions import ConfigurationError, HTTPError, InvalidURL, StreamConsumed
@@ -31,7 +32,7 @@ from transom.http.url import URL, QueryParams, quote
 if TYPE_CHECKING:
     from transom.web.forms import FormData
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "Request", "State"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "AwaitableOrContextManager", "Request", "State"]
 
 #: The default limit on a request body, in bytes (``App(max_body_size=...)``).
 DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
@@ -70,6 +71,47 @@ class State:
 def _is_json(content_type: str) -> bool:
     media_type = content_type.partition(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
+
+
+class _Closeable(Protocol):
+    async def close(self) -> None: ...
+
+
+_C = TypeVar("_C", bound=_Closeable)
+
+
+class AwaitableOrContextManager(Generic[_C]):
+    """What ``request.form()`` returns: await it, or enter it with ``async with``.
+
+    ``await handle`` gives the value; ``async with handle as value`` gives the
+    same value and closes it when the block ends, whether it ends normally or
+    by an exception (which goes on propagating). The work starts only when the
+    handle is awaited or entered, so a handle never used leaves no coroutine
+    behind un-awaited.
+    """
+
+    __slots__ = ("_entered", "_start")
+
+    def __init__(self, start: Callable[[], Coroutine[Any, Any, _C]]) -> None:
+        self._start = start
+        self._entered: _C | None = None
+
+    def __await__(self) -> Generator[Any, None, _C]:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> _C:
+        self._entered = await self._start()
+        return self._entered
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._entered is not None:
+            entered, self._entered = self._entered, None
+            await entered.close()
 
 
 class Request:
@@ -323,13 +365,13 @@ class Request:
                 raise HTTPError(400, f"invalid JSON body: {exc}") from None
         return self._json
 
-    async def form(
+    def form(
         self,
         *,
         max_files: int | None = None,
         max_fields: int | None = None,
         max_part_size: int | None = None,
-    ) -> FormData:
+    ) -> AwaitableOrContextManager[FormData]:
         """The body as a form: ``application/x-www-form-urlencoded`` or ``multipart/form-data``.
 
         Files arrive as ``UploadFile`` objects, closed once the response is
@@ -338,7 +380,20 @@ class Request:
 
         >>> form = await request.form()
         >>> title, photo = form["title"], form["photo"]   # str, UploadFile
+
+        Used with ``async with``, the files are closed (temporary files
+        deleted) as soon as the block ends, error or not:
+
+        >>> async with request.form() as form:
+        ...     await form["photo"].save("uploads/")
         """
+        return AwaitableOrContextManager(
+            lambda: self._read_form(max_files, max_fields, max_part_size)
+        )
+
+    async def _read_form(
+        self, max_files: int | None, max_fields: int | None, max_part_size: int | None
+    ) -> FormData:
         if self._form is None:
             from transom.web.forms import parse_form
 
