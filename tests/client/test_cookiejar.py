@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from transom.client.cookiejar import CookieJar, default_path, domain_match, path_match
+from transom.client import AsyncClient
+from transom.client.cookiejar import (
+    CookieJar,
+    default_path,
+    domain_match,
+    is_public_suffix,
+    path_match,
+    public_suffix,
+)
 from transom.http.url import URL
+
+from .servers import RawServer, read_head
 
 
 def _jar_after(set_cookie: str, url: str) -> CookieJar:
@@ -74,15 +87,111 @@ def test_cookiejar_rejects_domain_not_matching_host() -> None:
     assert len(_jar_after("a=1; Domain=other.com", "http://example.com/")) == 0
 
 
-@pytest.mark.parametrize("suffix", ["com", "co.uk", "localhost"])
-def test_cookiejar_rejects_public_suffix_domain(suffix: str) -> None:
-    host = "shop." + suffix
-    assert len(_jar_after(f"a=1; Domain={suffix}", f"http://{host}/")) == 0
+@pytest.mark.parametrize(
+    ("name", "suffix"),
+    [
+        ("www.example.co.uk", "co.uk"),
+        ("co.uk", "co.uk"),
+        ("user.github.io", "github.io"),  # the list's private section
+        ("localhost", "localhost"),  # no rule matches: the default rule "*"
+        ("a.b.unlisted-tld", "unlisted-tld"),
+        ("shop.foo.ck", "foo.ck"),  # *.ck
+        ("ck", "ck"),
+        ("www.ck", "ck"),  # !www.ck: the exception is registrable
+        ("deep.www.ck", "ck"),
+        ("city.kobe.jp", "kobe.jp"),  # !city.kobe.jp beside *.kobe.jp
+        ("ward.kobe.jp", "ward.kobe.jp"),
+        ("example.公司.cn", "xn--55qx5d.cn"),  # IDN rule, matched as A-labels
+        ("example.xn--55qx5d.cn", "xn--55qx5d.cn"),
+        ("WWW.Example.CO.UK.", "co.uk"),  # case and a trailing dot do not matter
+        ("", ""),
+    ],
+)
+def test_cookiejar_public_suffix(name: str, suffix: str) -> None:
+    assert public_suffix(name) == suffix
 
 
-def test_cookiejar_public_suffix_equal_to_host_is_host_only() -> None:
-    jar = _jar_after("a=1; Domain=localhost", "http://localhost/")
-    assert _sent(jar, "http://localhost/") == "a=1"
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("com", True),
+        ("co.uk", True),
+        ("example.co.uk", False),
+        ("github.io", True),
+        ("user.github.io", False),
+        ("foo.ck", True),
+        ("www.ck", False),
+        ("公司.cn", True),
+        ("xn--55qx5d.cn", True),
+        ("例子.公司.cn", False),
+        ("bad\udcffname", True),  # no valid name: never a cookie domain
+    ],
+)
+def test_cookiejar_is_public_suffix(name: str, expected: bool) -> None:
+    assert is_public_suffix(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("domain", "host"),
+    [
+        ("com", "shop.com"),
+        ("co.uk", "shop.co.uk"),
+        ("github.io", "user.github.io"),
+        ("localhost", "shop.localhost"),
+        ("foo.ck", "shop.foo.ck"),
+        ("ward.kobe.jp", "www.ward.kobe.jp"),  # *.kobe.jp
+        ("公司.cn", "example.xn--55qx5d.cn"),
+        ("xn--55qx5d.cn", "example.xn--55qx5d.cn"),
+    ],
+)
+def test_cookiejar_rejects_public_suffix_domain(domain: str, host: str) -> None:
+    assert len(_jar_after(f"a=1; Domain={domain}", f"http://{host}/")) == 0
+
+
+@pytest.mark.parametrize(
+    ("domain", "host", "sibling"),
+    [
+        ("example.co.uk", "shop.example.co.uk", "www.example.co.uk"),
+        ("www.ck", "www.ck", "a.www.ck"),
+        ("city.kobe.jp", "www.city.kobe.jp", "mail.city.kobe.jp"),
+        ("例子.公司.cn", "www.例子.公司.cn", "mail.例子.公司.cn"),
+    ],
+)
+def test_cookiejar_accepts_registrable_domain(domain: str, host: str, sibling: str) -> None:
+    jar = _jar_after(f"a=1; Domain={domain}", f"http://{host}/")
+    assert _sent(jar, f"http://{sibling}/") == "a=1"
+
+
+def test_cookiejar_suffix_list_read_on_first_need() -> None:
+    code = (
+        "import transom.client, transom.client.cookiejar as cj\n"
+        "assert cj._suffix_rules.cache_info().currsize == 0, 'parsed at import'\n"
+        "cj.CookieJar().extract(['a=1; Domain=example.co.uk'], cj.URL('http://example.co.uk/'))\n"
+        "assert cj._suffix_rules.cache_info().currsize == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cookiejar_idn_domain_in_utf8_header() -> None:
+    # Header values reach the jar decoded as Latin-1; the UTF-8 bytes of an IDN
+    # Domain are read back as UTF-8.
+    header = "a=1; Domain=例子.公司.cn".encode().decode("latin-1")
+    jar = _jar_after(header, "http://www.xn--fsqu00a.xn--55qx5d.cn/")
+    assert [c.domain for c in jar] == ["xn--fsqu00a.xn--55qx5d.cn"]
+
+
+@pytest.mark.parametrize("host", ["localhost", "github.io", "co.uk", "foo.ck", "xn--55qx5d.cn"])
+def test_cookiejar_public_suffix_equal_to_host_is_host_only(host: str) -> None:
+    jar = _jar_after(f"a=1; Domain={host}", f"http://{host}/")
+    assert _sent(jar, f"http://{host}/") == "a=1"
+    assert _sent(jar, f"http://sub.{host}/") is None
+    assert [c.host_only for c in jar] == [True]
+
+
+def test_cookiejar_host_only_cookie_under_public_suffix() -> None:
+    jar = _jar_after("a=1", "http://user.github.io/")
+    assert _sent(jar, "http://user.github.io/") == "a=1"
+    assert _sent(jar, "http://other.github.io/") is None
 
 
 def test_cookiejar_ip_host_cookie_is_host_only() -> None:
@@ -194,3 +303,63 @@ def test_cookiejar_loads_curl_style_file(tmp_path: Path) -> None:
     jar = CookieJar()
     jar.load(path)
     assert _sent(jar, "http://example.org/") == "sid=abc"
+
+
+async def test_cookiejar_public_suffix_rules_end_to_end() -> None:
+    """A real server sets cookies for several sites; the client's jar keeps only the
+    allowed ones. The server is reached as the client's HTTP proxy, so requests for
+    any host name (absolute-form targets, RFC 9112 §3.2.2) land on 127.0.0.1."""
+    seen: list[tuple[bytes, bytes]] = []  # (target, Cookie header) per request
+
+    async def origin(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            lines = (await read_head(reader)).split(b"\r\n")
+            target = lines[0].split(b" ")[1]
+            cookie = b"".join(
+                v for k, _, v in (h.partition(b": ") for h in lines) if k == b"cookie"
+            )
+            seen.append((target, cookie))
+            params = URL(target.decode("ascii")).params
+            head = [b"HTTP/1.1 200 OK", b"Content-Length: 0"]
+            head += [b"Set-Cookie: " + v.encode() for v in params.get_list("set")]
+            writer.write(b"\r\n".join(head) + b"\r\n\r\n")
+            await writer.drain()
+
+    server = RawServer(origin)
+    set_cookies = {
+        "http://user.github.io/": ["wide=1; Domain=github.io", "mine=2"],
+        "http://github.io/": ["root=3; Domain=github.io"],
+        "http://shop.example.co.uk/": ["uk=4; Domain=co.uk", "site=5; Domain=example.co.uk"],
+        "http://a.foo.ck/": ["ck=6; Domain=foo.ck"],
+        "http://a.www.ck/": ["www=7; Domain=www.ck"],
+    }
+    try:
+        async with AsyncClient(proxy=server.url) as client:
+            for url, values in set_cookies.items():
+                await client.get(url, params=[("set", v) for v in values])
+            for url in [
+                "http://user.github.io/",
+                "http://other.github.io/",
+                "http://github.io/",
+                "http://www.example.co.uk/",
+                "http://b.foo.ck/",
+                "http://www.ck/",
+            ]:
+                await client.get(url)
+            stored = sorted((c.name, c.domain, c.host_only) for c in client.cookies)
+    finally:
+        server.stop()
+    assert stored == [
+        ("mine", "user.github.io", True),
+        ("root", "github.io", True),
+        ("site", "example.co.uk", False),
+        ("www", "www.ck", False),
+    ]
+    assert [cookie for _, cookie in seen[len(set_cookies) :]] == [
+        b"mine=2",
+        b"",
+        b"root=3",
+        b"site=5",
+        b"",
+        b"www=7",
+    ]

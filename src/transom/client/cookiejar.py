@@ -13,11 +13,11 @@ newer cookie with the same key replaces the older one (§5.3 step 11).
 - IP-address hosts never domain-match anything but themselves, so their
   cookies are always host-only.
 - Public suffixes: a Domain attribute naming a public suffix (``com``,
-  ``co.uk``...) is refused, unless it is the request host itself, which then
-  gets a host-only cookie (§5.3 step 5). The list here is a built-in short
-  list of common suffixes plus every single-label name; it is not the full
-  Public Suffix List, so rare suffixes (``github.io``-style private
-  registries) are not recognised.
+  ``co.uk``, ``github.io``...) is refused, unless it is the request host
+  itself, which then gets a host-only cookie (§5.3 step 5). The suffixes come
+  from the Public Suffix List (https://publicsuffix.org/list/, both its ICANN
+  and its private sections), shipped as ``public_suffix_list.dat`` beside this
+  module and parsed on first need, not at import.
 - The path defaults to the request path's directory (§5.1.4); Secure
   cookies are sent over https only and only set from https; Max-Age wins
   over Expires (§5.3 step 3); a Max-Age <= 0 or a past Expires deletes.
@@ -31,6 +31,8 @@ Mozilla ``cookies.txt`` format (``save(path, format="mozilla")``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import ipaddress
 import json
 import os
@@ -39,24 +41,20 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from transom.http.cookies import SetCookie
 from transom.http.url import URL
 
-__all__ = ["Cookie", "CookieJar", "domain_match", "path_match"]
-
-# A short list of common public suffixes (see the module docstring for the limit).
-_SUFFIX_TEXT = """
-    com net org edu gov mil int info biz name pro mobi app dev io co ai me tv cc ly
-    uk co.uk org.uk ac.uk gov.uk ltd.uk plc.uk net.uk me.uk sch.uk nhs.uk
-    de fr it es nl be ch at se no dk fi pl cz pt ie ru ua eu us ca mx br ar cl
-    com.br net.br org.br com.ar com.mx jp co.jp ne.jp or.jp ac.jp go.jp cn com.cn net.cn
-    org.cn gov.cn edu.cn in co.in net.in org.in au com.au net.au org.au edu.au gov.au
-    nz co.nz net.nz org.nz kr co.kr or.kr tw com.tw hk com.hk sg com.sg za co.za
-    tr com.tr il co.il ir gr ro hu sk bg hr si lt lv ee is lu
-"""
-PUBLIC_SUFFIXES = frozenset(_SUFFIX_TEXT.split())
+__all__ = [
+    "Cookie",
+    "CookieJar",
+    "domain_match",
+    "is_public_suffix",
+    "path_match",
+    "public_suffix",
+]
 
 
 @dataclass(slots=True)
@@ -106,8 +104,119 @@ def default_path(request_path: str) -> str:
     return request_path[: request_path.rfind("/")]
 
 
-def _is_public_suffix(domain: str) -> bool:
-    return "." not in domain or domain in PUBLIC_SUFFIXES
+# --- the Public Suffix List ------------------------------------------------------------
+class _SuffixRules:
+    """The rules of the Public Suffix List, as A-label (ASCII) names.
+
+    ``normal`` holds plain rules (``co.uk``), ``wildcard`` the base of each
+    ``*.`` rule (``ck`` for ``*.ck``), ``exception`` each ``!`` rule without its
+    ``!`` (``www.ck``).
+    """
+
+    __slots__ = ("exception", "normal", "wildcard")
+
+    def __init__(self, text: str) -> None:
+        normal: set[str] = set()
+        wildcard: set[str] = set()
+        exception: set[str] = set()
+        for line in text.splitlines():
+            # The list's format: one rule per line, up to the first whitespace;
+            # "//" starts a comment line.
+            rule = line.split(None, 1)[0] if line.strip() else ""
+            if not rule or rule.startswith("//"):
+                continue
+            if rule.startswith("!"):
+                exception.add(_ascii_name(rule[1:]))
+            elif rule.startswith("*."):
+                wildcard.add(_ascii_name(rule[2:]))
+            else:
+                normal.add(_ascii_name(rule))
+        self.normal = frozenset(normal)
+        self.wildcard = frozenset(wildcard)
+        self.exception = frozenset(exception)
+
+    def public_suffix(self, labels: list[str]) -> str:
+        """The algorithm of publicsuffix.org/list for a name split into labels."""
+        # An exception rule prevails over every other match; the suffix is the
+        # exception minus its leftmost label (``!www.ck`` -> ``ck``).
+        for i in range(len(labels)):
+            if ".".join(labels[i:]) in self.exception:
+                return ".".join(labels[i + 1 :])
+        # Otherwise the matching rule with the most labels prevails: the
+        # leftmost candidate that matches. ``*.ck`` matches one label + ``ck``.
+        for i in range(len(labels)):
+            candidate = ".".join(labels[i:])
+            if candidate in self.normal or ".".join(labels[i + 1 :]) in self.wildcard:
+                return candidate
+        return labels[-1]  # no rule matches: the default rule is "*"
+
+
+def _ascii_name(name: str) -> str:
+    """A domain name in the form the list is matched on: lower case, A-labels (IDNA)."""
+    name = name.lower()
+    if name.isascii():
+        return name
+    # The stdlib IDNA codec encodes label by label; it agrees with the list's
+    # own U-labels and with how ``URL`` encodes international hosts.
+    return ".".join(
+        label if label.isascii() else label.encode("idna").decode("ascii")
+        for label in name.split(".")
+    )
+
+
+@functools.cache
+def _suffix_rules() -> _SuffixRules:
+    # Read on first need: parsing ~10,000 rules has no place in ``import transom``.
+    data = resources.files(__package__).joinpath("public_suffix_list.dat")
+    return _SuffixRules(data.read_text(encoding="utf-8"))
+
+
+def public_suffix(domain: str) -> str:
+    """The public suffix of ``domain`` per the Public Suffix List ("" for an empty name).
+
+    International names are matched on their ASCII (A-label) form, which is
+    what comes back; case and a trailing dot do not matter.
+
+    >>> public_suffix("www.example.co.uk")
+    'co.uk'
+    >>> public_suffix("user.github.io")
+    'github.io'
+    """
+    name = _lookup_name(domain)
+    return _suffix_rules().public_suffix(name.split(".")) if name else ""
+
+
+def is_public_suffix(domain: str) -> bool:
+    """Whether ``domain`` is itself a public suffix (``co.uk``, ``github.io``, ``ck``...).
+
+    >>> is_public_suffix("co.uk"), is_public_suffix("example.co.uk")
+    (True, False)
+    """
+    name = _lookup_name(domain)
+    if name is None:
+        return True  # not a valid international name: never a cookie domain
+    return _suffix_rules().public_suffix(name.split(".")) == name
+
+
+def _lookup_name(domain: str) -> str | None:
+    try:
+        return _ascii_name(domain.rstrip("."))
+    except UnicodeError:
+        return None
+
+
+def _cookie_domain(value: str) -> str | None:
+    """The Domain attribute in canonical form (RFC 6265 §5.1.2): lower case,
+    A-labels; None when it is no valid name."""
+    if not value.isascii():
+        # Header values arrive decoded as Latin-1; a server writing an IDN in
+        # UTF-8 meant the UTF-8 reading.
+        with contextlib.suppress(UnicodeError):  # else keep the Latin-1 reading
+            value = value.encode("latin-1").decode("utf-8")
+    try:
+        return _ascii_name(value.lstrip("."))
+    except UnicodeError:
+        return None
 
 
 def _timestamp(value: Any) -> float | None:
@@ -128,7 +237,7 @@ class CookieJar:
     >>> jar = CookieJar({"theme": "dark"})
     >>> jar.extract(["sid=1; Path=/; HttpOnly"], URL("https://example.org/login"))
     >>> jar.cookie_header(URL("https://example.org/notes"))
-    'sid=1; theme=dark'
+    'theme=dark; sid=1'
     """
 
     def __init__(self, cookies: CookieJar | Mapping[str, str] | None = None) -> None:
@@ -212,9 +321,11 @@ class CookieJar:
             expires: float | None = now + parsed.max_age if parsed.max_age > 0 else 0.0
         else:
             expires = _timestamp(parsed.expires)
-        domain = (parsed.domain or "").lower().lstrip(".")
+        domain = _cookie_domain(parsed.domain or "")
+        if domain is None:
+            return  # a Domain that no host can have
         host_only = True
-        if domain and _is_public_suffix(domain):
+        if domain and is_public_suffix(domain):
             if domain != host:
                 return  # §5.3 step 5: no cookies for a whole public suffix
             domain = ""  # ... unless it is the host itself: then host-only
