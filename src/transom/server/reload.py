@@ -44,12 +44,17 @@ class Reloader:
         self._stop = threading.Event()
         self._context = multiprocessing.get_context("spawn")
         self.process: BaseProcess | None = None
+        self._reported_down = False
 
     def run(self) -> int:
         sock = bind_socket(self.config)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
-        logger.info("reloading on changes in %s", ", ".join(map(str, self.dirs)))
+        logger.info(
+            "reloading on changes in %s (listening on %s)",
+            ", ".join(map(str, self.dirs)),
+            _describe(sock, self.config),
+        )
         try:
             self._start(sock)
             for changed in changes(self.dirs, self._stop):
@@ -57,6 +62,8 @@ class Reloader:
                     logger.info("change detected; restarting the server")
                     self._terminate()
                     self._start(sock)
+                elif self._down():
+                    _answer_unavailable(sock)
             self._terminate()
         finally:
             sock.close()
@@ -65,6 +72,22 @@ class Reloader:
     def _start(self, sock: socket.socket) -> None:
         self.process = self._context.Process(target=_serve, args=(self.config, sock))
         self.process.start()
+        self._reported_down = False
+
+    def _down(self) -> bool:
+        """Whether the server process ended by itself (the app failed to
+        import or start); says so once per start."""
+        process = self.process
+        if process is None or process.is_alive() or process.exitcode is None:
+            return False
+        if not self._reported_down:
+            self._reported_down = True
+            logger.error(
+                "the server exited (code %s); fix the error and save a file to restart it "
+                "(requests get 503 until then)",
+                process.exitcode,
+            )
+        return True
 
     def _terminate(self) -> None:
         process = self.process
@@ -118,6 +141,49 @@ def _mtimes(dirs: list[Path]) -> dict[Path, float]:
                 except OSError:
                     continue
     return found
+
+
+_UNAVAILABLE_BODY = (
+    b"The application is not running: it failed to start. The server log says why;\n"
+    b"saving a source file restarts it.\n"
+)
+_UNAVAILABLE = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nretry-after: 1\r\nconnection: close\r\n\r\n%s"
+    % (len(_UNAVAILABLE_BODY), _UNAVAILABLE_BODY)
+)
+
+
+def _describe(sock: socket.socket, config: ServerConfig) -> str:
+    if config.uds:
+        return config.bind_description
+    host, port = sock.getsockname()[:2]
+    host = f"[{host}]" if ":" in host else host
+    return f"{'https' if config.is_ssl else 'http'}://{host}:{port}"
+
+
+def _answer_unavailable(sock: socket.socket) -> None:
+    """No server process is running: answer the clients waiting on the
+    socket with 503 rather than leave them hanging until the code is fixed.
+
+    The socket is left non-blocking: every server process sets it so anyway.
+    """
+    sock.setblocking(False)
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return  # the socket is closing
+        with conn:
+            conn.settimeout(0.2)
+            try:
+                conn.recv(65536)  # the request, so that closing does not reset it
+                conn.sendall(_UNAVAILABLE)
+                conn.shutdown(socket.SHUT_WR)
+            except OSError:
+                continue  # that client went away: on to the next
 
 
 def _serve(config: ServerConfig, sock: socket.socket) -> None:
