@@ -22,7 +22,6 @@ from types import FrameType
 
 from transom.exceptions import ConfigurationError
 from transom.server.config import ServerConfig
-from transom.server.logs import configure_logging
 from transom.server.server import Server, bind_socket
 
 __all__ = ["Reloader", "changes"]
@@ -187,8 +186,6 @@ def _answer_unavailable(sock: socket.socket) -> None:
 
 
 def _serve(config: ServerConfig, sock: socket.socket) -> None:
-    if config.log_level is not None:
-        configure_logging(config.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the reloader stops us with SIGTERM
     server = Server(config)
     server.signals = (signal.SIGTERM,)

@@ -9,12 +9,19 @@ from typing import Any
 
 from transom._types import ASGIApp
 from transom.server.config import ServerConfig
+from transom.server.logs import configure_logging
 
 __all__ = ["run", "serve"]
 
 
 def run(config: ServerConfig) -> int:
-    """Serve ``config`` until SIGTERM/SIGINT; returns the process exit code."""
+    """Serve ``config`` until SIGTERM/SIGINT; returns the process exit code.
+
+    With ``config.log_level`` set, the ``transom`` loggers get handlers at
+    that level; left at ``None``, logging is the embedding program's.
+    """
+    if config.log_level is not None:
+        configure_logging(config.log_level)
     if config.reload:
         from transom.server.reload import Reloader
 

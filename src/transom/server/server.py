@@ -32,6 +32,7 @@ from transom.exceptions import ConfigurationError
 from transom.server.config import ServerConfig
 from transom.server.importer import import_app
 from transom.server.lifespan import Lifespan, LifespanFailed
+from transom.server.logs import configure_logging
 from transom.server.protocol import HttpProtocol
 from transom.server.state import ServerState
 
@@ -86,6 +87,9 @@ class Server:
 
     def run(self, sockets: list[socket.socket] | None = None) -> int:
         """Run until SIGTERM/SIGINT in a loop of our own; returns the exit code."""
+        if self.config.log_level is not None:
+            # Here as well as in runner.run(): a spawned worker starts with none.
+            configure_logging(self.config.log_level)
         try:
             run_loop(self.config.loop, self.serve(sockets, handle_signals=True))
         except LifespanFailed as exc:
