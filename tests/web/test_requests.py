@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from transom.exceptions import StreamConsumed
+from transom._types import Receive, Scope, Send
+from transom.exceptions import ConfigurationError, StreamConsumed
 from transom.http.multipart import MultipartEncoder
 from transom.testing import TestClient
 from transom.web.application import App
 from transom.web.forms import SPOOL_MAX_SIZE, UploadFile
 from transom.web.requests import Request, State
+from transom.web.responses import PlainTextResponse
 
 
 def echo_app(**app_options: Any) -> App:
@@ -414,3 +416,125 @@ def test_request_form_context_with_a_bad_body_raises_before_the_block() -> None:
         "/block", content=b"x", headers={"content-type": "text/plain"}
     )
     assert response.status_code == 415
+
+
+# -- request.url_for across mounts ---------------------------------------------
+
+
+def mounted_apps() -> App:
+    """``/`` (outer) mounts ``/admin`` (a transom App, which mounts ``/reports``) and ``/raw``."""
+    reports = App()
+
+    @reports.get("/{year:int}", name="year")
+    async def year(request: Request, year: int) -> dict[str, str]:
+        return {
+            "own": str(request.url_for("year", year=year + 1)),
+            "parent": str(request.url_for("dashboard")),
+            "outer": str(request.url_for("index", q="1")),
+            "qualified": str(request.url_for("admin:reports:year", year=1999)),
+        }
+
+    admin = App()
+
+    @admin.get("/", name="dashboard")
+    async def dashboard(request: Request) -> dict[str, str]:
+        return {
+            "own": str(request.url_for("dashboard")),
+            "qualified": str(request.url_for("admin:dashboard")),
+            "outer": str(request.url_for("index")),
+            "child": str(request.url_for("reports:year", year=2024)),
+        }
+
+    admin.mount("/reports", reports, name="reports")
+    app = App()
+
+    @app.get("/", name="index")
+    async def index(request: Request) -> dict[str, str]:
+        return {
+            "admin": str(request.url_for("admin:dashboard")),
+            "report": str(request.url_for("admin:reports:year", year=2024)),
+            "raw": str(request.url_for("raw", path="/a b")),
+        }
+
+    async def raw(scope: Scope, receive: Receive, send: Send) -> None:
+        # A plain ASGI app, not a transom App: scope["app"] is still the outer
+        # app, whose names resolve from its own root, not from "/raw".
+        url = Request(scope, receive).url_for("index")
+        await PlainTextResponse(str(url))(scope, receive, send)
+
+    app.mount("/admin", admin, name="admin")
+    app.mount("/raw", raw, name="raw")
+    return app
+
+
+@pytest.mark.parametrize("root_path", ["", "/site"], ids=["no-root-path", "root-path"])
+def test_request_url_for_into_mounted_apps(root_path: str) -> None:
+    base = "http://testserver" + root_path
+    response = TestClient(mounted_apps(), root_path=root_path).get("/")
+    assert response.json() == {
+        "admin": f"{base}/admin/",
+        "report": f"{base}/admin/reports/2024",
+        "raw": f"{base}/raw/a%20b",
+    }
+
+
+@pytest.mark.parametrize("root_path", ["", "/site"], ids=["no-root-path", "root-path"])
+def test_request_url_for_inside_a_mounted_app(root_path: str) -> None:
+    base = "http://testserver" + root_path
+    client = TestClient(mounted_apps(), root_path=root_path)
+    assert client.get("/admin/").json() == {
+        "own": f"{base}/admin/",
+        "qualified": f"{base}/admin/",
+        "outer": f"{base}/",
+        "child": f"{base}/admin/reports/2024",
+    }
+    assert client.get("/admin/reports/2000").json() == {
+        "own": f"{base}/admin/reports/2001",
+        "parent": f"{base}/admin/",
+        "outer": f"{base}/?q=1",
+        "qualified": f"{base}/admin/reports/1999",
+    }
+
+
+def test_request_url_for_inside_a_plain_mounted_asgi_app() -> None:
+    assert TestClient(mounted_apps()).get("/raw/x").text == "http://testserver/"
+
+
+def test_request_url_for_unknown_name_inside_a_mount_names_every_app() -> None:
+    admin = App()
+
+    @admin.get("/", name="dashboard")
+    async def dashboard(request: Request) -> str:
+        return str(request.url_for("nope"))
+
+    app = App()
+    app.mount("/admin", admin, name="admin")
+
+    @app.get("/home", name="home")
+    async def home() -> str:
+        return "home"
+
+    with pytest.raises(ConfigurationError) as caught:
+        TestClient(app).get("/admin/")
+    message = str(caught.value)
+    assert "no route named 'nope'" in message
+    assert "in the app at '/admin': url_for: no route named 'nope' (known: dashboard)" in message
+    assert "in the app at '/': url_for: no route named 'nope' (known: admin, home)" in message
+
+
+def test_request_url_for_missing_param_inside_a_mount_is_not_looked_up_elsewhere() -> None:
+    admin = App()
+
+    @admin.get("/{page:int}", name="page")
+    async def page(request: Request, page: int) -> str:
+        return str(request.url_for("page"))
+
+    app = App()
+
+    @app.get("/page", name="page")
+    async def outer_page() -> str:
+        return "outer"
+
+    app.mount("/admin", admin, name="admin")
+    with pytest.raises(ConfigurationError, match=r"url_for\('page'\) needs parameter"):
+        TestClient(app).get("/admin/3")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from transom.web.application import App
 from transom.web.requests import Request
 from transom.web.responses import PlainTextResponse
 from transom.web.routing import Converter, Router
+from transom.web.staticfiles import StaticFiles
 
 
 def make_app() -> App:
@@ -555,3 +557,135 @@ def test_route_class_instance_with_async_call() -> None:
     app = App()
     app.add_route("/hi/{name}", Endpoint(), name="hi")
     assert TestClient(app).get("/hi/bob").text == "hi bob"
+
+
+# -- url_for into mounts: "mount:route", chained, and mount + path ------------
+
+
+def admin_app() -> App:
+    admin = App()
+
+    @admin.get("/", name="dashboard")
+    async def dashboard() -> str:
+        return "dashboard"
+
+    users = Router(prefix="/users")
+
+    @users.get("/{user_id:int}", name="user")
+    async def user(user_id: int) -> dict[str, int]:
+        return {"user": user_id}
+
+    admin.include(users)
+    return admin
+
+
+def test_url_for_route_of_a_mounted_app() -> None:
+    app = App()
+    app.mount("/admin", admin_app(), name="admin")
+    assert app.url_for("admin:dashboard") == "/admin/"
+    assert app.url_for("admin:user", user_id=7, tab="x y") == "/admin/users/7?tab=x+y"
+    assert TestClient(app).get(app.url_for("admin:user", user_id=7)).json() == {"user": 7}
+
+
+def test_url_for_chains_through_nested_mounts() -> None:
+    class Slug(Converter):
+        regex = "[a-z-]+"
+
+    leaf = App()
+    leaf.add_converter("slug", Slug)
+
+    @leaf.get("/posts/{slug:slug}", name="post")
+    async def post(slug: str) -> str:
+        return slug
+
+    middle = App()
+    middle.mount("/blog", leaf, name="blog")
+    app = App()
+    app.mount("/site", middle, name="site")
+    assert app.url_for("site:blog:post", slug="a-b") == "/site/blog/posts/a-b"
+    assert middle.url_for("blog:post", slug="a-b") == "/blog/posts/a-b"
+    assert TestClient(app).get("/site/blog/posts/a-b").text == "a-b"
+
+
+def test_url_for_mount_inside_a_router_takes_the_prefix() -> None:
+    router = Router(prefix="/v1")
+    router.mount("/admin", admin_app(), name="admin")
+    app = App()
+    app.include(router)
+    assert app.url_for("admin:user", user_id=1) == "/v1/admin/users/1"
+    assert TestClient(app).get("/v1/admin/users/1").json() == {"user": 1}
+
+
+def test_url_for_mount_name_with_path_for_any_asgi_app(tmp_path: Path) -> None:
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "site.css").write_text("body {}")
+    app = App()
+    app.mount("/static", StaticFiles(tmp_path), name="static")
+    app.mount("/admin", admin_app(), name="admin")
+    url = app.url_for("static", path="/css/site.css")
+    assert url == "/static/css/site.css"
+    assert TestClient(app).get(url).text == "body {}"
+    assert app.url_for("admin", path="users/2") == "/admin/users/2"
+
+
+def test_url_for_unknown_name_in_a_mount_lists_its_names() -> None:
+    app = App()
+    app.mount("/admin", admin_app(), name="admin")
+    with pytest.raises(ConfigurationError, match="known: admin:dashboard, admin:user") as caught:
+        app.url_for("admin:nope")
+    assert "'admin:nope'" in str(caught.value)
+
+
+def test_url_for_unknown_mount_name_lists_the_names() -> None:
+    app = App()
+    app.mount("/admin", admin_app(), name="admin")
+    with pytest.raises(ConfigurationError, match=r"named 'nope:dashboard' \(known: admin\)"):
+        app.url_for("nope:dashboard")
+
+
+def test_url_for_route_name_inside_a_non_transom_mount_is_clear() -> None:
+    app = App()
+    app.mount("/static", PlainTextResponse("x"), name="static")
+    with pytest.raises(ConfigurationError, match=r"not a transom App.*url_for\('static', path"):
+        app.url_for("static:css")
+
+
+def test_url_for_bare_name_of_a_mounted_route_says_how_to_reach_it() -> None:
+    app = App()
+    app.mount("/admin", admin_app(), name="admin")
+    app.mount("/other", admin_app())
+    with pytest.raises(ConfigurationError, match="did you mean 'admin:dashboard'"):
+        app.url_for("dashboard")
+    unnamed = App()
+    unnamed.mount("/other", admin_app())
+    with pytest.raises(ConfigurationError, match="mount it with a name"):
+        unnamed.url_for("dashboard")
+
+
+def test_url_for_mounted_route_missing_param_is_clear() -> None:
+    app = App()
+    app.mount("/admin", admin_app(), name="admin")
+    with pytest.raises(ConfigurationError, match=r"url_for\('admin:user'\) needs parameter"):
+        app.url_for("admin:user")
+
+
+def test_url_for_route_name_with_a_colon_is_still_found_whole() -> None:
+    app = App()
+    app.mount("/admin", admin_app(), name="admin")
+
+    @app.get("/x", name="admin:x")
+    async def x() -> str:
+        return "x"
+
+    assert app.url_for("admin:x") == "/x"
+
+
+def test_mount_name_shared_with_a_route_fails() -> None:
+    app = App()
+
+    @app.get("/admin-home", name="admin")
+    async def home() -> str:
+        return "home"
+
+    with pytest.raises(ConfigurationError, match="route name 'admin' is already used"):
+        app.mount("/admin", admin_app(), name="admin")

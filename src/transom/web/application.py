@@ -45,6 +45,7 @@ from transom.web.errors import (
 )
 from transom.web.requests import DEFAULT_MAX_BODY_SIZE, State
 from transom.web.routing import Converter, Router, RouteTable
+from transom.web.routing.routes import mount_scope
 
 __all__ = ["App", "Middleware"]
 
@@ -180,6 +181,16 @@ class App(Router):
 
         >>> app.url_for("user", user_id=3, tab="posts")
         '/users/3?tab=posts'
+
+        ``"admin:dashboard"`` names route ``dashboard`` of the App mounted with
+        ``name="admin"``; a mount's own name with ``path=`` gives a path under it:
+
+        >>> app.url_for("admin:dashboard")
+        '/admin/dashboard'
+        >>> app.url_for("static", path="css/site.css")
+        '/static/css/site.css'
+
+        An unknown name raises ``ConfigurationError`` listing the names known.
         """
         assert self._table is not None
         return self._table.url_path(name, dict(params))
@@ -262,8 +273,7 @@ class App(Router):
         path = _route_path(scope)
         for mount in self._table.mounts:
             if path == mount.path or path.startswith(mount.path + "/"):
-                child = dict(scope, root_path=scope.get("root_path", "") + mount.path)
-                await mount.app(child, receive, send)
+                await mount.app(mount_scope(scope, mount.path), receive, send)
                 return
         if kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})

@@ -32,10 +32,16 @@ from transom.http.url import URL, QueryParams, quote
 if TYPE_CHECKING:
     from transom.web.forms import FormData
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "AwaitableOrContextManager", "Request", "State"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "MOUNTED_FROM", "AwaitableOrContextManager", "Request", "State"]
 
 #: The default limit on a request body, in bytes (``App(max_body_size=...)``).
 DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
+
+#: Scope key: the transom apps a request passed through before reaching a
+#: mounted app, outermost first, as ``(app, root_path)`` pairs (set by mounts,
+#: see ``transom.web.routing``). ``Request.url_for`` looks there for names the
+#: app serving the request does not know.
+MOUNTED_FROM = "transom.mounted_from"
 
 
 class State:
@@ -109,9 +115,10 @@ class AwaitableOrContextManager(Generic[_C]):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._entered is not None:
-            entered, self._entered = self._entered, None
-            await entered.close()
+        # __aexit__ follows only a successful __aenter__, which set it.
+        assert self._entered is not None
+        entered, self._entered = self._entered, None
+        await entered.close()
 
 
 class Request:
@@ -192,8 +199,10 @@ class Request:
     @property
     def base_url(self) -> URL:
         """The URL of the app's root: scheme, host and ``root_path``, ending in ``/``."""
-        root = quote(self.scope.get("root_path", ""))
-        return _parse_url(self._origin() + root.rstrip("/") + "/")
+        return self._base_for(self.scope.get("root_path", ""))
+
+    def _base_for(self, root_path: str) -> URL:
+        return _parse_url(self._origin() + quote(root_path).rstrip("/") + "/")
 
     def _origin(self) -> str:
         scope = self.scope
@@ -261,12 +270,50 @@ class Request:
 
         >>> request.url_for("note", note_id=3, tab="edit")
         URL('http://testserver/notes/3?tab=edit')
+
+        The app serving the request resolves the name, under its ``root_path``
+        (so inside a mounted app, its own routes get the mount's prefix). A
+        name it does not know is looked up in the transom apps it is mounted
+        in, innermost first: ``request.url_for("admin:dashboard")`` works in
+        the outer app and in the admin app alike.
         """
-        app = self.scope.get("app")
+        scope = self.scope
+        app = scope.get("app")
         if app is None or not hasattr(app, "url_for"):
             raise ConfigurationError("request.url_for() needs a request served by a transom App")
-        path: str = app.url_for(name, **params)
-        return URL(str(self.base_url).rstrip("/") + path)
+        mounted_from = scope.get(MOUNTED_FROM)
+        if not mounted_from:  # not inside a mount: the common case, one lookup
+            path: str = app.url_for(name, **params)
+            return URL(str(self.base_url).rstrip("/") + path)
+        return self._url_for_mounted(name, params, app, mounted_from)
+
+    def _url_for_mounted(
+        self,
+        name: str,
+        params: dict[str, Any],
+        app: Any,
+        mounted_from: tuple[tuple[Any, str], ...],
+    ) -> URL:
+        from transom.web.routing.table import UnknownRouteName
+
+        frames = list(reversed(mounted_from))
+        if frames[0][0] is not app:
+            # A transom App mounted inside answers first. When scope["app"] is
+            # still the app that mounted, the mounted app is not a transom App
+            # and names resolve from the mounting app's root, not the mount's.
+            frames.insert(0, (app, self.scope.get("root_path", "")))
+        misses = []
+        for frame_app, root_path in frames:  # each a transom App (mounts record only those)
+            try:
+                path: str = frame_app.url_for(name, **params)
+            except UnknownRouteName as exc:
+                misses.append(f"in the app at {root_path or '/'!r}: {exc}")
+                continue
+            return URL(str(self._base_for(root_path)).rstrip("/") + path)
+        raise UnknownRouteName(
+            f"url_for: no route named {name!r} in the app serving this request or the apps "
+            f"it is mounted in; {'; '.join(misses)}"
+        )
 
     # -- the body ------------------------------------------------------------
 

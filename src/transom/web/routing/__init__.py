@@ -34,7 +34,15 @@ first added wins. ``HEAD`` is served by every ``GET`` route.
 
 Mounted apps get ``root_path`` extended by the mount prefix and the full
 ``path`` unchanged (ASGI 2.4 and Starlette/FastAPI expect this), so a
-Starlette or FastAPI app runs under a prefix as it would alone.
+Starlette or FastAPI app runs under a prefix as it would alone. The scope
+also records the transom apps the request came through
+(``requests.MOUNTED_FROM``), so ``request.url_for`` inside a mounted App can
+reach the routes of the apps around it.
+
+``url_for`` names: a route's name; a mount's name (with ``path=``, a path
+under the mount); ``"mount:route"`` for a route of a transom App mounted
+under that name, chaining through nested mounts (``"a:b:c"``). Each route's
+path is built with the converters of the app that owns it.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from transom._types import ASGIApp
 from transom.exceptions import ConfigurationError
 from transom.http.url import quote
 from transom.web.concurrency import run_sync
-from transom.web.requests import Request
+from transom.web.requests import MOUNTED_FROM, Request
 from transom.web.responses import Response, to_response
 from transom.web.routing.converters import Converter
 
@@ -246,7 +246,16 @@ class Mount:
         self.name = name
 
     def __repr__(self) -> str:
-        return f"<Mount {self.path!r} {self.app!r}>"
+        return f"<Mount {self.path!r} {self.app!r} {self.name!r}>"
+
+
+def mount_scope(scope: Any, prefix: str) -> dict[str, Any]:
+    """The scope a mounted app gets: ``root_path`` grows by ``prefix``, ``path`` stays whole."""
+    child = dict(scope)
+    root = scope.get("root_path", "")
+    child["root_path"] = root + prefix
+    child[MOUNTED_FROM] = (*scope.get(MOUNTED_FROM, ()), (scope.get("app"), root))
+    return child
 
 
 class _MountCall:

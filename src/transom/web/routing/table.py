@@ -10,9 +10,9 @@ from transom.exceptions import ConfigurationError, HTTPError
 from transom.http.url import quote, urlencode
 from transom.web.responses import RedirectResponse, Response
 from transom.web.routing.converters import DEFAULT_CONVERTERS, Converter
-from transom.web.routing.routes import _IDENTIFIER, Mount, Route, _MountCall
+from transom.web.routing.routes import _IDENTIFIER, Mount, Route, Router, _MountCall, mount_scope
 
-__all__ = ["RouteTable"]
+__all__ = ["RouteTable", "UnknownRouteName"]
 
 
 class _Group:
@@ -198,9 +198,7 @@ class RouteTable:
         for mount in self.mounts:
             prefix = mount.path
             if path == prefix or (path.startswith(prefix) and path[len(prefix)] == "/"):
-                child = dict(scope)
-                child["root_path"] = scope.get("root_path", "") + prefix
-                return _MountCall(mount.app, child)
+                return _MountCall(mount.app, mount_scope(scope, prefix))
         return self._slow_lookup(scope, path, method)
 
     def _slow_lookup(
@@ -258,11 +256,13 @@ class RouteTable:
         return RedirectResponse(location, status_code=308)
 
     def url_path(self, name: str, params: dict[str, Any]) -> str:
-        """The path of route ``name``; params it does not use become the query string."""
-        target = self.names.get(name)
-        if target is None:
-            known = ", ".join(sorted(self.names)) or "none"
-            raise ConfigurationError(f"url_for: no route named {name!r} (known: {known})")
+        """The path of route ``name``; params it does not use become the query string.
+
+        ``"admin:dashboard"`` is the route ``dashboard`` of the transom App
+        mounted under the name ``admin``, behind that mount's path; names
+        chain through nested mounts (``"a:b:c"``).
+        """
+        prefix, table, target = self._find(name, name, "")
         if isinstance(target, Mount):
             sub = params.pop("path", "")
             path = target.path + "/" + quote(str(sub).lstrip("/"), safe="/!$&'()*+,;=:@~")
@@ -272,9 +272,60 @@ class RouteTable:
                 raise ConfigurationError(
                     f"url_for({name!r}) needs parameter(s) {', '.join(missing)} for {target.path!r}"
                 )
-            path = target.url_path(self.converters, params)
+            path = target.url_path(table.converters, params)
             for used in target.param_names:
                 params.pop(used)
+        path = prefix + path
         if params:
             path += "?" + urlencode(params)
         return path
+
+    def knows(self, name: str) -> bool:
+        """Whether ``url_path(name, ...)`` finds a route or mount (its params aside)."""
+        try:
+            self._find(name, name, "")
+        except UnknownRouteName:
+            return False
+        return True
+
+    def _find(
+        self, name: str, full_name: str, qualifier: str
+    ) -> tuple[str, RouteTable, Route | Mount]:
+        """``(mount prefixes, owning table, target)`` for ``name``; ``qualifier`` is the
+        ``"mount:"`` text already followed, for the error message."""
+        target = self.names.get(name)
+        if target is not None:
+            return "", self, target
+        head, colon, rest = name.partition(":")
+        mount = self.names.get(head) if colon else None
+        if isinstance(mount, Mount):
+            inner = mount.app._table if isinstance(mount.app, Router) else None
+            if inner is None:
+                raise UnknownRouteName(
+                    f"url_for({full_name!r}): the app mounted as {qualifier + head!r} is "
+                    f"{mount.app!r}, not a transom App, so it has no route names; "
+                    f"url_for({qualifier + head!r}, path=...) builds a path under it"
+                )
+            prefix, table, target = inner._find(rest, full_name, qualifier + head + ":")
+            return mount.path + prefix, table, target
+        known = ", ".join(sorted(qualifier + known for known in self.names)) or "none"
+        raise UnknownRouteName(
+            f"url_for: no route named {full_name!r} (known: {known}){self._hint(name, qualifier)}"
+        )
+
+    def _hint(self, name: str, qualifier: str) -> str:
+        """Where ``name`` is when it belongs to an app mounted here."""
+        for mount in self.mounts:
+            app = mount.app
+            if isinstance(app, Router) and app._table is not None and app._table.knows(name):
+                if mount.name is not None:
+                    return f"; did you mean {qualifier + mount.name + ':' + name!r}?"
+                return (
+                    f"; the app mounted at {mount.path!r} has it: mount it with a name, "
+                    f"mount({mount.path!r}, app, name='sub'), and ask for 'sub:{name}'"
+                )
+        return ""
+
+
+class UnknownRouteName(ConfigurationError):
+    """``url_for`` was given a name no route or mount has; the message lists those known."""
