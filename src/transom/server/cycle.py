@@ -212,8 +212,9 @@ class Cycle:
         when the server is shutting down)."""
         start = self.response_start
         assert start is not None  # invariant: only called after http.response.start
-        headers = [*start.get("headers", ()), *self.protocol.state.default_headers]
-        if self.protocol.closing:
+        protocol = self.protocol
+        headers = [*start.get("headers", ()), *protocol.state.default_headers]
+        if protocol.closing:
             headers.append(_CLOSE)
         return Response(self.status, headers)
 

@@ -45,6 +45,7 @@ from transom.http.events import ConnectionClosed, Data, EndOfMessage, HeaderList
 from transom.http.writer import error_response
 from transom.server.accesslog import log_access
 from transom.server.cycle import Cycle
+from transom.server.proxy import PROXY_NAMES as _PROXY_NAMES
 from transom.server.proxy import forwarded_client
 from transom.server.state import ServerState
 
@@ -250,7 +251,10 @@ class HttpProtocol(asyncio.Protocol):
         root_path = state.root_path
         trust = state.proxy_trust
         if self.trusted and trust is not None:
-            client, scheme = forwarded_client(headers, client, scheme, trust)
+            for name, _ in headers:  # the usual answer, no proxy header, without a call
+                if name in _PROXY_NAMES:
+                    client, scheme = forwarded_client(headers, client, scheme, trust)
+                    break
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.4"},

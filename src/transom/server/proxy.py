@@ -23,7 +23,7 @@ import ipaddress
 
 from transom.http.events import HeaderList
 
-__all__ = ["ProxyTrust", "forwarded_client"]
+__all__ = ["PROXY_NAMES", "ProxyTrust", "forwarded_client"]
 
 Client = tuple[str, int] | None
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,7 +66,8 @@ class ProxyTrust:
         return any(address in network for network in self._networks)
 
 
-_PROXY_NAMES = frozenset((b"forwarded", b"x-forwarded-for", b"x-forwarded-proto"))
+#: The request fields a trusted proxy reports the client with.
+PROXY_NAMES = frozenset((b"forwarded", b"x-forwarded-for", b"x-forwarded-proto"))
 
 
 def forwarded_client(
@@ -74,7 +75,7 @@ def forwarded_client(
 ) -> tuple[Client, str]:
     """The client and scheme a trusted proxy reports, else those given."""
     for name, _ in headers:
-        if name in _PROXY_NAMES:
+        if name in PROXY_NAMES:
             break
     else:
         return client, scheme  # the common case: no proxy spoke
