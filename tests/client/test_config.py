@@ -35,3 +35,22 @@ def test_limits_reject_zero(kwargs: dict[str, int]) -> None:
 
 def test_limits_per_host_defaults_to_total() -> None:
     assert Limits(max_connections=7).max_connections_per_host == 7
+
+
+def test_timeout_expect_defaults_to_one_second() -> None:
+    assert Timeout().expect == 1.0
+    assert Timeout(30.0).expect == 1.0  # the positional value is about failing, not waiting
+
+
+def test_timeout_expect_override_and_copy() -> None:
+    timeout = Timeout(2.0, expect=None)
+    assert timeout.expect is None
+    assert Timeout(timeout) == timeout
+    assert Timeout(timeout, expect=0.5).expect == 0.5
+    assert Timeout(expect=0.5) != Timeout()
+    assert repr(Timeout(expect=0.5)).endswith("pool=5.0, expect=0.5)")
+
+
+def test_timeout_expect_rejects_bad_values() -> None:
+    with pytest.raises(ConfigurationError, match="expect=0"):
+        Timeout(expect=0)

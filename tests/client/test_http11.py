@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from transom.client import AsyncClient, Client
+from transom.client import AsyncClient, Client, Response, Timeout
 from transom.exceptions import ReadTimeout, RemoteProtocolError
 
-from .servers import Handler, RawServer, read_head, read_request
+from .servers import Handler, RawServer, ServerThread, read_head, read_request
 
 RawFactory = Callable[[Handler], RawServer]
 
@@ -210,3 +212,190 @@ async def test_http11_ipv6_literal_host(raw_server: Callable[..., RawServer], ki
         async with AsyncClient() as client:
             assert (await client.get(server.url + "/x")).text == "v6"
     assert f"host: [::1]:{server.port}\r\n".encode() in seen[0]
+
+
+# --- Expect: 100-continue (RFC 9110 §10.1.1) ------------------------------------------------
+
+
+async def _expect_app(scope: Any, receive: Any, send: Any) -> None:
+    """``/refuse`` answers 413 without reading the body; anything else echoes it."""
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/refuse":
+        body = b"too big!"
+        status = 413
+    else:
+        body = b"got "
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        status = 200
+    headers = [(b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture(scope="module")
+def expect_server() -> Iterator[ServerThread]:
+    """Transom's server: it sends ``100 Continue`` only when the app reads the body."""
+    server = ServerThread("transom", _expect_app)
+    yield server
+    server.stop()
+
+
+class _Body:
+    """A streamed body that notes whether it was read."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = chunks
+        self.was_read = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.was_read = True
+        return iter(self.chunks)
+
+
+async def _post(kind: str, url: str, body: Any, *, expect: float | None = 10.0) -> Response:
+    """POST ``body`` with ``Expect: 100-continue`` from a sync or an async client."""
+    options: dict[str, Any] = {
+        "content": body,
+        "headers": {"expect": "100-Continue"},  # the expectation is case-insensitive
+        "timeout": Timeout(5.0, expect=expect),
+    }
+    if kind == "sync":
+        with Client() as client:
+            return client.post(url, **options)
+    async with AsyncClient() as client:
+        return await client.post(url, **options)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("body", ["bytes", "stream"])
+async def test_http11_expect_continue_sends_body_after_100(
+    expect_server: ServerThread, kind: str, body: str
+) -> None:
+    content: Any = b"hello" if body == "bytes" else _Body(b"hel", b"lo")
+    started = time.monotonic()
+    response = await _post(kind, expect_server.url + "/echo", content, expect=10.0)
+    assert (response.status_code, response.text) == (200, "got hello")
+    # The body went out on the server's 100, not when the 10 s wait ran out.
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_http11_expect_continue_early_final_response_skips_body(
+    expect_server: ServerThread, kind: str
+) -> None:
+    body = _Body(b"x" * 1000)
+    started = time.monotonic()
+    response = await _post(kind, expect_server.url + "/refuse", body, expect=10.0)
+    assert (response.status_code, response.text) == (413, "too big!")
+    assert not body.was_read
+    assert time.monotonic() - started < 5
+
+
+async def test_http11_expect_continue_early_response_closes_connection(
+    raw_server: RawFactory,
+) -> None:
+    after_head: list[bytes] = []
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno")
+        await writer.drain()
+        after_head.append(await reader.read())  # until the client closes the connection
+
+    server = raw_server(refuse)
+    async with AsyncClient() as client:
+        response = await client.post(
+            server.url, content=b"payload", headers={"expect": "100-continue"}
+        )
+        assert (response.status_code, response.text) == (417, "no")
+        assert client._transport.pool._total == 0  # our request was cut short: not reusable
+    for _ in range(100):
+        if after_head:
+            break
+        await asyncio.sleep(0.02)
+    assert after_head == [b""]  # the body never went out
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_http11_expect_continue_sends_body_after_timeout(
+    raw_server: RawFactory, kind: str
+) -> None:
+    async def ignores_expect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _, body = await read_request(reader)  # waits for the body without a 100
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        await reader.read()
+
+    server = raw_server(ignores_expect)
+    started = time.monotonic()
+    response = await _post(kind, server.url, b"patience", expect=0.3)
+    assert (response.status_code, response.text) == (200, "patience")
+    assert time.monotonic() - started >= 0.3
+
+
+async def test_http11_expect_continue_head_waits_for_100(raw_server: RawFactory) -> None:
+    """The body waits for the 100 (other interim responses do not release it)."""
+    early: list[bytes] = []
+
+    async def hints_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")
+        await writer.drain()
+        with contextlib.suppress(TimeoutError):  # nothing may follow the head before our 100
+            early.append(await asyncio.wait_for(reader.read(1), 0.3))
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await writer.drain()
+        body = await reader.readexactly(4)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n" + body)
+        await writer.drain()
+        await reader.read()
+
+    server = raw_server(hints_first)
+    started = time.monotonic()
+    response = await _post("async", server.url, b"body", expect=10.0)
+    assert (response.status_code, response.text) == (200, "body")
+    assert early == []
+    assert time.monotonic() - started < 5
+
+
+async def test_http11_expect_continue_none_waits_for_the_server(raw_server: RawFactory) -> None:
+    async def late_continue(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        await asyncio.sleep(1.2)  # past the default 1 s wait
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await writer.drain()
+        body = await reader.readexactly(4)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n" + body)
+        await writer.drain()
+        await reader.read()
+
+    server = raw_server(late_continue)
+    response = await _post("async", server.url, b"body", expect=None)
+    assert (response.status_code, response.text) == (200, "body")
+
+
+async def test_http11_expect_none_raises_read_timeout_when_server_is_silent(
+    raw_server: RawFactory,
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        await reader.read()
+
+    server = raw_server(silent)
+    async with AsyncClient(timeout=Timeout(0.3, expect=None)) as client:
+        with pytest.raises(ReadTimeout):
+            await client.post(server.url, content=b"body", headers={"expect": "100-continue"})
+
+
+async def test_http11_expect_on_bodiless_request_does_not_wait(raw_server: RawFactory) -> None:
+    server = raw_server(canned(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+    started = time.monotonic()
+    async with AsyncClient(timeout=Timeout(5.0, expect=10.0)) as client:
+        response = await client.get(server.url, headers={"expect": "100-continue"})
+    assert response.text == "ok"
+    assert time.monotonic() - started < 5

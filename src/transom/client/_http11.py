@@ -19,6 +19,13 @@ state is never reused.
 A kept-alive connection that fails before the first byte of the response
 (the server closed it while it sat idle) raises ``StaleConnection``; the pool
 then resends an idempotent request once on a fresh connection.
+
+``Expect: 100-continue`` (RFC 9110 §10.1.1), when the caller sets it on a
+request with a body: the head goes out alone, then the client waits up to
+``Timeout.expect`` for the server. ``100 Continue`` (or silence: servers
+that ignore the expectation exist) sends the body; a final response first
+means the server does not want it: that response is the answer, the body is
+never sent, and the connection (our message cut short) is closed after it.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from transom.client.config import Timeout
 from transom.client.models import ByteStream, Request, Response
 from transom.exceptions import (
     ReadError,
+    ReadTimeout,
     RemoteProtocolError,
     TransportError,
     WriteError,
@@ -110,15 +118,22 @@ class HTTP11Connection:
         self.requests += 1
         try:
             try:
-                await self._stream.write(self._encode(request), timeout.write)
-                if type(request.body) is not bytes:
-                    await self._send_stream(request.body, timeout.write)
+                if request.body and _expects_continue(request):
+                    early = await self._send_expecting(request, timeout, reused)
+                else:
+                    early = None
+                    await self._stream.write(self._encode(request), timeout.write)
+                    if type(request.body) is not bytes:
+                        await self._send_stream(request.body, timeout.write)
             except WriteError as exc:
                 if reused:
                     raise StaleConnection(exc) from exc
                 head, chunks, complete = await self._early_answer(exc, timeout.read)
             else:
-                head, chunks, complete = await self._receive_head(timeout.read, reused)
+                if early is None:
+                    head, chunks, complete = await self._receive_head(timeout.read, reused)
+                else:  # the server answered before it wanted the body
+                    head, (chunks, complete) = early, self._take_buffered()
         except BaseException:
             self._pool.discard(self)
             raise
@@ -162,6 +177,75 @@ class HTTP11Connection:
         if type(body) is bytes:
             return self._conn.send_request(head, body)
         return self._conn.send(head)
+
+    async def _send_expecting(
+        self, request: Request, timeout: Timeout, reused: bool
+    ) -> events.Response | None:
+        """Send the head, wait for ``100 Continue``, then the body (RFC 9110 §10.1.1).
+
+        Returns the final response when the server answered before the body
+        went out (the body is then never sent), else None."""
+        conn = self._conn
+        head = events.Request(
+            request.method.encode("ascii"), self._target(request), request.headers.raw
+        )
+        await self._stream.write(conn.send(head), timeout.write)
+        early = await self._await_continue(timeout, reused)
+        if early is not None:
+            return early
+        body = request.body
+        if type(body) is bytes:
+            await self._stream.write(
+                conn.send(_Data(body)) + conn.send(_EndOfMessage()), timeout.write
+            )
+        else:
+            await self._send_stream(body, timeout.write)
+        return None
+
+    async def _await_continue(self, timeout: Timeout, reused: bool) -> events.Response | None:
+        """Wait for the server after a head that expects 100-continue: None when the
+        body should follow (``100 Continue``, or no answer within ``timeout.expect``),
+        the final response when the server answered at once."""
+        conn = self._conn
+        stream = self._stream
+        wait = timeout.expect
+        deadline = None if wait is None else time.monotonic() + wait
+        got_bytes = False
+        while True:
+            event = conn.next_event()
+            if event is NEED_DATA:
+                if deadline is None:
+                    read_timeout = timeout.read  # no expect limit: the read timeout holds
+                else:
+                    read_timeout = deadline - time.monotonic()
+                    if read_timeout <= 0:
+                        return None
+                try:
+                    data = await stream.read(read_timeout)
+                except ReadTimeout:
+                    if deadline is None:
+                        raise
+                    return None  # the server ignores the expectation: send the body
+                except ReadError as exc:
+                    if reused and not got_bytes:
+                        raise StaleConnection(exc) from exc
+                    raise
+                if not data and reused and not got_bytes:
+                    raise StaleConnection(
+                        RemoteProtocolError("the server closed a kept-alive connection")
+                    )
+                got_bytes = True
+                conn.receive_data(data)
+            elif type(event) is _Response:
+                if event.status_code == 100:
+                    return None
+                if event.status_code >= 200:
+                    return event
+                # another interim response (103 Early Hints...): keep waiting
+            else:
+                raise RemoteProtocolError(
+                    "the server closed the connection without sending a response"
+                )
 
     async def _send_stream(self, body: RequestBody, timeout: float | None) -> None:
         assert isinstance(body, BodyStream)
@@ -211,15 +295,22 @@ class HTTP11Connection:
                 head = event
                 break
             raise RemoteProtocolError("the server closed the connection without sending a response")
+        chunks, complete = self._take_buffered()
+        return head, chunks, complete
+
+    def _take_buffered(self) -> tuple[list[bytes], bool]:
+        """The body bytes already received after a response head, and whether they
+        complete it."""
+        conn = self._conn
         chunks: list[bytes] = []
-        while True:  # take what is already buffered
+        while True:
             event = conn.next_event()
             if type(event) is _Data:
                 chunks.append(event.data)
             elif type(event) is _EndOfMessage:
-                return head, chunks, True
+                return chunks, True
             else:
-                return head, chunks, False
+                return chunks, False
 
     async def _body(
         self, prefix: list[bytes], timeout: float | None, state: _BodyState
@@ -254,6 +345,15 @@ class HTTP11Connection:
             self._finish()
         else:  # the body was not read to its end: the connection is mid-message
             self._pool.discard(self)
+
+
+def _expects_continue(request: Request) -> bool:
+    # RFC 9110 §10.1.1: the expectation is case-insensitive; only 100-continue
+    # exists. A scan of the raw (lower-cased) names: no KeyError per request.
+    for name, value in request.headers.raw:
+        if name == b"expect":
+            return value.strip().lower() == b"100-continue"
+    return False
 
 
 class _BodyState:

@@ -4,9 +4,9 @@ Timeouts are on by default (5 seconds each): a peer that stops answering
 never hangs a caller. ``None`` disables one explicitly.
 
 >>> Timeout(10.0)                       # every phase 10 s
-Timeout(connect=10.0, read=10.0, write=10.0, pool=10.0)
+Timeout(connect=10.0, read=10.0, write=10.0, pool=10.0, expect=1.0)
 >>> Timeout(5.0, read=None)              # wait for a slow body forever
-Timeout(connect=5.0, read=None, write=5.0, pool=5.0)
+Timeout(connect=5.0, read=None, write=5.0, pool=5.0, expect=1.0)
 """
 
 from __future__ import annotations
@@ -26,14 +26,21 @@ class Timeout:
     ``connect``: TCP + TLS handshake; ``read``: between two received pieces;
     ``write``: for the peer to take a piece we send; ``pool``: to get a
     connection from the pool when it is at its limits.
+
+    ``expect``: how long a request sent with ``Expect: 100-continue`` waits for
+    the server's ``100 Continue`` before its body goes out anyway (RFC 9110
+    §10.1.1; 1 second by default, and not set by the positional value, which
+    is about failing, not waiting). ``None``: wait for the server's answer,
+    bounded by ``read``.
     """
 
-    __slots__ = ("connect", "pool", "read", "write")
+    __slots__ = ("connect", "expect", "pool", "read", "write")
 
     connect: float | None
     read: float | None
     write: float | None
     pool: float | None
+    expect: float | None
 
     def __init__(
         self,
@@ -43,6 +50,7 @@ class Timeout:
         read: float | None = _UNSET,
         write: float | None = _UNSET,
         pool: float | None = _UNSET,
+        expect: float | None = _UNSET,
     ) -> None:
         if isinstance(timeout, Timeout):
             base: tuple[float | None, ...] = (
@@ -50,33 +58,34 @@ class Timeout:
                 timeout.read,
                 timeout.write,
                 timeout.pool,
+                timeout.expect,
             )
         elif timeout is _UNSET:
-            base = (5.0, 5.0, 5.0, 5.0)
+            base = (5.0, 5.0, 5.0, 5.0, 1.0)
         else:
-            base = (timeout,) * 4
-        given = (connect, read, write, pool)
+            base = (timeout, timeout, timeout, timeout, 1.0)
+        given = (connect, read, write, pool, expect)
         values = [b if g is _UNSET else g for b, g in zip(base, given, strict=True)]
-        for name, value in zip(("connect", "read", "write", "pool"), values, strict=True):
+        for name, value in zip(_PHASES, values, strict=True):
             if value is not None and (not isinstance(value, int | float) or value <= 0):
                 raise ConfigurationError(
                     f"Timeout {name}={value!r}: give a positive number of seconds, or None"
                 )
-        self.connect, self.read, self.write, self.pool = values
+        self.connect, self.read, self.write, self.pool, self.expect = values
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Timeout) and (
-            (self.connect, self.read, self.write, self.pool)
-            == (other.connect, other.read, other.write, other.pool)
+        return isinstance(other, Timeout) and all(
+            getattr(self, name) == getattr(other, name) for name in _PHASES
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable settings object
 
     def __repr__(self) -> str:
-        return (
-            f"Timeout(connect={self.connect}, read={self.read}, "
-            f"write={self.write}, pool={self.pool})"
-        )
+        fields = ", ".join(f"{name}={getattr(self, name)}" for name in _PHASES)
+        return f"Timeout({fields})"
+
+
+_PHASES = ("connect", "read", "write", "pool", "expect")
 
 
 TimeoutTypes = Timeout | float | None
