@@ -33,6 +33,7 @@ from transom.server.config import ServerConfig
 from transom.server.importer import import_app
 from transom.server.lifespan import Lifespan, LifespanFailed
 from transom.server.logs import configure_logging
+from transom.server.memory import tune_malloc
 from transom.server.protocol import HttpProtocol
 from transom.server.state import ServerState
 
@@ -90,6 +91,7 @@ class Server:
         if self.config.log_level is not None:
             # Here as well as in runner.run(): a spawned worker starts with none.
             configure_logging(self.config.log_level)
+        tune_malloc()  # this process is ours: see memory.py
         try:
             run_loop(self.config.loop, self.serve(sockets, handle_signals=True))
         except LifespanFailed as exc:
