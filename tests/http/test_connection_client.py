@@ -6,7 +6,7 @@ import pytest
 
 from tests.http.conftest import client, drain
 from transom.exceptions import LocalProtocolError, RemoteProtocolError
-from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, State
+from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, Role, State
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response
 
 GET = Request(b"GET", b"/", [(b"host", b"example.com")])
@@ -417,3 +417,13 @@ def test_connection_client_long_status_line_is_named(backend: str) -> None:
     conn.receive_data(b"HTTP/1.1 200 " + b"O" * 40 + b"\r\n\r\n")
     with pytest.raises(RemoteProtocolError, match="status line too long"):
         drain(conn)
+
+
+def test_connection_client_send_request_chunks_a_body_the_caller_marked_chunked(
+    backend: str,
+) -> None:
+    conn = Connection(Role.CLIENT, backend=backend)
+    headers = [(b"host", b"a"), (b"transfer-encoding", b"chunked")]
+    wire = conn.send_request(Request(b"POST", b"/", headers), b"hi")
+    assert wire.endswith(b"\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
+    assert conn.our_state is State.DONE

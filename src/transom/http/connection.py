@@ -938,6 +938,9 @@ class Connection:
         """
         try:
             head = self._send_request_head(request, len(body))
+            if self._send_mode != _LENGTH:
+                # The caller asked for chunked (or sent no body): frame it so.
+                return head + self._send_data(body) + self._send_end(None)
             wire = head + body if body else head
             return wire + self._send_end(None, len(body))
         except LocalProtocolError:
