@@ -38,6 +38,9 @@ from transom.status import reason_phrase as _reason_phrase
 
 __all__ = ["ByteStream", "Request", "Response", "host_header"]
 
+_STANDARD_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Z]+")
 
 
@@ -87,8 +90,8 @@ class Request:
         content: RequestBody | None = None,
         extensions: dict[str, Any] | None = None,
     ) -> None:
-        self.method = method.upper()
-        if _TOKEN.fullmatch(self.method) is None:
+        self.method = method = method.upper()
+        if method not in _STANDARD_METHODS and _TOKEN.fullmatch(method) is None:
             # RFC 9110 §9.1: a method is a token; anything else could split the request line.
             raise LocalProtocolError(f"invalid HTTP method {method!r}: a method is a token")
         self.url = url if isinstance(url, URL) else URL(url)

@@ -89,7 +89,7 @@ def _value_bytes(name: bytes, value: _Text) -> bytes:
 
 def _pairs(source: HeadersInput) -> Iterable[tuple[_Text, _Text]]:
     if isinstance(source, Headers):
-        return source._list
+        return source.raw
     if isinstance(source, Mapping):
         return source.items()
     return source
@@ -103,7 +103,10 @@ class Headers:
     ``Headers(raw=list)`` adopts an already-valid lower-cased byte list as is.
     """
 
-    __slots__ = ("_list",)
+    __slots__ = ("raw",)
+    #: The underlying list of ``(lower-cased name, value)`` byte pairs (not a
+    #: copy; a plain attribute, read on every request).
+    raw: HeaderList
 
     def __init__(
         self, source: HeadersInput | None = None, *, raw: HeaderList | None = None
@@ -111,24 +114,19 @@ class Headers:
         if raw is not None:
             if source is not None:
                 raise TypeError("Headers() takes a source or raw=, not both")
-            self._list = raw
+            self.raw = raw
             return
-        self._list = []
+        self.raw = []
         if source is not None:
             for name, value in _pairs(source):
                 key = _name_bytes(name)
-                self._list.append((key, _value_bytes(key, value)))
-
-    @property
-    def raw(self) -> HeaderList:
-        """The underlying list of ``(lower-cased name, value)`` byte pairs (not a copy)."""
-        return self._list
+                self.raw.append((key, _value_bytes(key, value)))
 
     # -- reading -------------------------------------------------------------
 
     def __getitem__(self, name: str) -> str:
         key = name.lower().encode("latin-1", "replace")
-        for k, v in self._list:
+        for k, v in self.raw:
             if k == key:
                 return v.decode("latin-1")
         raise KeyError(name)
@@ -152,31 +150,31 @@ class Headers:
         the field's syntax.
         """
         key = name.lower().encode("latin-1", "replace")
-        return [v.decode("latin-1") for k, v in self._list if k == key]
+        return [v.decode("latin-1") for k, v in self.raw if k == key]
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
         key = name.lower().encode("latin-1", "replace")
-        return any(k == key for k, _ in self._list)
+        return any(k == key for k, _ in self.raw)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
 
     def __len__(self) -> int:
-        return len(self._list)
+        return len(self.raw)
 
     def keys(self) -> list[str]:
         """Each name once, lower-cased, in order of first appearance."""
-        return [k.decode("latin-1") for k in dict.fromkeys(k for k, _ in self._list)]
+        return [k.decode("latin-1") for k in dict.fromkeys(k for k, _ in self.raw)]
 
     def values(self) -> list[str]:
         """Every value, duplicates included, in the order of ``items()``."""
-        return [v.decode("latin-1") for _, v in self._list]
+        return [v.decode("latin-1") for _, v in self.raw]
 
     def items(self) -> list[tuple[str, str]]:
         """Every ``(name, value)`` field, duplicates included, in order."""
-        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._list]
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw]
 
     multi_items = items
 
@@ -185,18 +183,18 @@ class Headers:
     def add(self, name: str, value: str) -> None:
         """Append a field, keeping any others of the same name."""
         key = _name_bytes(name)
-        self._list.append((key, _value_bytes(key, value)))
+        self.raw.append((key, _value_bytes(key, value)))
 
     def __setitem__(self, name: str, value: str) -> None:
         """Replace every field called ``name`` by one, where the first one was."""
         key = _name_bytes(name)
         field = (key, _value_bytes(key, value))
-        index = next((i for i, (k, _) in enumerate(self._list) if k == key), None)
+        index = next((i for i, (k, _) in enumerate(self.raw) if k == key), None)
         if index is None:
-            self._list.append(field)
+            self.raw.append(field)
             return
-        self._list[index] = field
-        self._list[index + 1 :] = [f for f in self._list[index + 1 :] if f[0] != key]
+        self.raw[index] = field
+        self.raw[index + 1 :] = [f for f in self.raw[index + 1 :] if f[0] != key]
 
     def __delitem__(self, name: str) -> None:
         """Remove every field called ``name``; ``KeyError`` if there is none."""
@@ -207,7 +205,7 @@ class Headers:
     def discard(self, name: str) -> None:
         """Remove every field called ``name``, if any."""
         key = name.lower().encode("latin-1", "replace")
-        self._list[:] = [f for f in self._list if f[0] != key]
+        self.raw[:] = [f for f in self.raw if f[0] != key]
 
     def setdefault(self, name: str, value: str) -> str:
         """The first value of ``name``, adding ``value`` first if there is none."""
@@ -218,13 +216,13 @@ class Headers:
     def update(self, other: HeadersInput) -> None:
         """Replace the fields named in ``other`` by all of ``other``'s values for them."""
         incoming = Headers(other)
-        names = {k for k, _ in incoming._list}
-        self._list[:] = [f for f in self._list if f[0] not in names]
-        self._list.extend(incoming._list)
+        names = {k for k, _ in incoming.raw}
+        self.raw[:] = [f for f in self.raw if f[0] not in names]
+        self.raw.extend(incoming.raw)
 
     def copy(self) -> Headers:
         """An independent copy (mutating it leaves this one alone)."""
-        return Headers(raw=list(self._list))
+        return Headers(raw=list(self.raw))
 
     # -- comparing and showing -----------------------------------------------
 
@@ -242,8 +240,8 @@ class Headers:
                 other = Headers(other)
             except (TypeError, ValueError):
                 return False
-        ours = sorted(self._list, key=lambda f: f[0])
-        theirs = sorted(other._list, key=lambda f: f[0])
+        ours = sorted(self.raw, key=lambda f: f[0])
+        theirs = sorted(other.raw, key=lambda f: f[0])
         return ours == theirs
 
     __hash__ = None  # type: ignore[assignment]  # mutable
@@ -251,7 +249,7 @@ class Headers:
     def __repr__(self) -> str:
         shown = [
             (k.decode("latin-1"), "[secure]" if k in _SECRET else v.decode("latin-1"))
-            for k, v in self._list
+            for k, v in self.raw
         ]
         return f"Headers({shown!r})"
 
