@@ -7,11 +7,9 @@ finds ``NEED_DATA``. Two shapes: one request per ``receive_data``
 (keep-alive), and 16 pipelined requests in one ``receive_data`` whose 16
 responses are joined into one write.
 
-The connection reuses the parse of a head byte-identical to the previous
-one, as happens with benchmark clients and pollers. Rows marked "no reuse" turn that off
-(``connection.REUSE_REPEATED_HEADS``) and the "distinct" rows defeat it, so
-they show the cost of parsing and validating every head, which is what
-varied traffic pays.
+Rows marked "distinct" give every request its own target, as varied
+traffic does; the others repeat one request, as a load generator does. Both
+parse and check every head.
 
     python benchmarks/http_core.py [--rounds N]
 """
@@ -22,7 +20,6 @@ import argparse
 import itertools
 import timeit
 
-from transom.http import connection
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
 from transom.http.events import Request, Response
 
@@ -78,15 +75,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3200)
     args = parser.parse_args()
     shapes = [
-        ("plaintext GET", [REQUEST] * 32, True),
-        ("plaintext GET, no reuse", [REQUEST] * 32, False),
-        ("plaintext GET, distinct", distinct(REQUEST, 32), True),
-        ("browser GET", [BROWSER_REQUEST] * 32, True),
-        ("browser GET, no reuse", [BROWSER_REQUEST] * 32, False),
-        ("browser GET, distinct", distinct(BROWSER_REQUEST, 32), True),
+        ("plaintext GET", [REQUEST] * 32),
+        ("plaintext GET, distinct", distinct(REQUEST, 32)),
+        ("browser GET", [BROWSER_REQUEST] * 32),
+        ("browser GET, distinct", distinct(BROWSER_REQUEST, 32)),
     ]
-    for name, requests, reuse in shapes:
-        connection.REUSE_REPEATED_HEADS = reuse
+    for name, requests in shapes:
         for backend in ("llhttp", "python"):
             single = measure(backend, requests, 1, args.rounds)
             pipelined = measure(backend, requests, 16, max(args.rounds // 16, 1))

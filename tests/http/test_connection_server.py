@@ -565,19 +565,15 @@ def test_connection_server_repeated_response_heads_are_identical(backend: str) -
     assert three.endswith(b"content-length: 6\r\n\r\nlonger")
 
 
-@pytest.mark.parametrize("reuse", [True, False], ids=["reuse", "no-reuse"])
-def test_connection_server_reuse_of_repeated_heads_changes_nothing_seen(
-    backend: str, reuse: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(connection, "REUSE_REPEATED_HEADS", reuse)
+def test_connection_server_repeated_requests_each_give_the_same_events(backend: str) -> None:
     conn = server(backend, GET * 3)
     headers = [(b"content-type", b"text/plain")]
     seen = [exchange(conn, Response(200, list(headers)), b"abc") for _ in range(3)]
     expected = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nabc"
     assert [wire for _, wire in seen] == [expected] * 3
-    assert [request for request, _ in seen] == [
-        Request(b"GET", b"/plaintext", [(b"host", b"127.0.0.1:8080")])
-    ] * 3
+    requests = [request for request, _ in seen]
+    assert requests == [Request(b"GET", b"/plaintext", [(b"host", b"127.0.0.1:8080")])] * 3
+    assert requests[0].headers is not requests[1].headers  # fresh objects each time
 
 
 def test_connection_server_list_fields_changed_in_place_are_not_reused(backend: str) -> None:

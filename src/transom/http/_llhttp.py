@@ -34,7 +34,7 @@ validated field block with one ``findall`` instead of a loop was slower
 still (2.1 us against 1.6 us for the split alone). Real traffic looks like
 the browser's head, so llhttp stays the default; the connection's whole
 per-request cost differs by less than either figure's noise between the two
-backends (``benchmarks/http_core.py``, "distinct" and "no reuse" rows).
+backends (``benchmarks/http_core.py``).
 """
 
 from __future__ import annotations

@@ -55,11 +55,8 @@ Every framing rule lives in this module and only here:
   ``status_code`` is the answer; ``writer.error_response`` builds it.
 
 The parser backend (``parser.py``, ``_llhttp.py``) only tokenises heads that
-this module cut out of the buffer; see ``parser.py``. Every verdict about a
-request head depends on its bytes alone (and on state that is the same at
-the start of every cycle), so a head byte-identical to the previous bodiless
-keep-alive one reuses its parse. Keep-alive clients repeat their heads
-often; the events are fresh objects all the same,
+this module cut out of the buffer; see ``parser.py``. Every head is parsed
+and checked, however often a client repeats it. Events are fresh objects,
 except the ``EndOfMessage`` of a bodiless message, one shared instance that
 must not be mutated.
 
@@ -240,11 +237,6 @@ def _field_line(field: tuple[bytes, bytes]) -> bytes | None:
     return line
 
 
-#: Reuse the parse of a request head byte-identical to the previous one
-#: (see the module docstring). Always on in the product; benchmarks turn it
-#: off to measure what varied traffic costs (benchmarks/http_core.py,
-#: benchmarks/transom_uncached.py).
-REUSE_REPEATED_HEADS = True
 _KNOWN_NAMES = writer.KNOWN_NAMES
 _KIND_OTHER = writer.KIND_OTHER
 _KIND_CONTENT_LENGTH = writer.KIND_CONTENT_LENGTH
@@ -283,8 +275,6 @@ class Connection:
         "_expect_continue",
         "_fast_response",
         "_keep_alive",
-        "_last_head",
-        "_last_request",
         "_leading_lines",
         "_lf_checked",
         "_limits",
@@ -323,8 +313,6 @@ class Connection:
         self._parse_request_head = self._parser.parse_request_head
         self._max_fields = limits.max_header_count
         self._fast_response = False  # see send_response
-        self._last_head = b""  # see _remember_head
-        self._last_request: tuple[bytes, bytes, HeaderList] = (b"", b"", [])
         self._buffer = b""
         self._pos = 0
         self._eof = False
@@ -408,9 +396,6 @@ class Connection:
         end = buffer.find(b"\r\n\r\n", pos + self._scanned)
         if end <= pos:
             return self._incomplete_head()
-        last = self._last_head
-        if end - pos == len(last) and buffer.startswith(last, pos):
-            return self._repeat_request(buffer, end)
         if end - pos > self._short_head:
             self._check_head_size(buffer, pos, end)
         try:
@@ -419,7 +404,6 @@ class Connection:
             if buffer.startswith(b"\r\n", pos):
                 return self._incomplete_head()  # empty lines first: skip them, try again
             raise
-        start = pos
         pos = end + 4
         if pos == len(buffer):
             self._buffer = b""
@@ -433,14 +417,7 @@ class Connection:
         self._their_version = version
         self._their_state = _SEND_BODY
         # send_response's fast path needs a keep-alive HTTP/1.1 non-HEAD exchange.
-        self._fast_response = fast = self._keep_alive and version == b"1.1" and method != b"HEAD"
-        if (
-            fast
-            and self._recv_mode == _NO_BODY
-            and not self._expect_continue
-            and REUSE_REPEATED_HEADS
-        ):
-            self._remember_head(buffer[start:end], method, target, headers)
+        self._fast_response = self._keep_alive and version == b"1.1" and method != b"HEAD"
         return Request(method, target, headers, version)
 
     def _check_request(
@@ -493,30 +470,6 @@ class Connection:
                 raise RemoteProtocolError("request body too large", status_code=413)
             self._recv_mode = _LENGTH
             self._recv_left = length
-
-    def _remember_head(
-        self, head: bytes, method: bytes, target: bytes, headers: HeaderList
-    ) -> None:
-        # A keep-alive client often sends the same head again (a poller, a
-        # benchmark, a pipeline of GETs). Every verdict above depends only on
-        # the head's bytes and on state that is the same at the start of each
-        # cycle, so byte-identical heads can reuse this parse.
-        self._last_head = head
-        self._last_request = (method, target, headers.copy())
-
-    def _repeat_request(self, buffer: bytes, end: int) -> Request:
-        pos = end + 4
-        if pos == len(buffer):
-            self._buffer = b""
-            self._pos = 0
-        else:
-            self._pos = pos
-        method, target, headers = self._last_request
-        self._their_method = method
-        self._their_version = b"1.1"
-        self._their_state = _SEND_BODY
-        self._fast_response = True
-        return Request(method, target, headers.copy(), b"1.1")
 
     def _check_head_size(self, buffer: bytes, pos: int, end: int) -> None:
         limits = self._limits
