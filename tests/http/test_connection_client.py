@@ -427,3 +427,30 @@ def test_connection_client_send_request_chunks_a_body_the_caller_marked_chunked(
     wire = conn.send_request(Request(b"POST", b"/", headers), b"hi")
     assert wire.endswith(b"\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
     assert conn.our_state is State.DONE
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [[b"host", b"a"]],  # a list pair
+        [(b"host", b"a"), [b"x-list", b"v"]],
+        [(b"host", bytearray(b"a"))],
+    ],
+    ids=["list-host", "list-field", "bytearray-host"],
+)
+def test_connection_client_takes_unhashable_header_pairs(backend: str, headers: list) -> None:
+    for _ in range(2):  # the second time, whatever was remembered is used
+        conn = Connection(Role.CLIENT, backend=backend)
+        wire = conn.send_request(Request(b"GET", b"/", headers), b"")
+        assert wire.startswith(b"GET / HTTP/1.1\r\nhost: a\r\n")
+
+
+def test_connection_client_counts_a_remembered_host(backend: str) -> None:
+    host = (b"host", b"remembered.example")
+    Connection(Role.CLIENT, backend=backend).send_request(Request(b"GET", b"/", [host]))
+    conn = Connection(Role.CLIENT, backend=backend)
+    with pytest.raises(LocalProtocolError, match="exactly one Host"):
+        conn.send_request(Request(b"GET", b"/", [host, host]))
+    conn = Connection(Role.CLIENT, backend=backend)
+    with pytest.raises(LocalProtocolError, match="exactly one Host"):
+        conn.send_request(Request(b"GET", b"/", [(b"x", b"y")]))

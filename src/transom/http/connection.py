@@ -230,11 +230,27 @@ def _field_line(field: tuple[bytes, bytes]) -> bytes | None:
     # RFC 9110 §5.5: no CR, LF or NUL in a value (that would split the message).
     if line.translate(None, _ALL_BUT_CR_LF_NUL) != b"\r\n":
         return None
-    if len(line) <= _MAX_CACHED_LINE and type(name) is bytes:
+    _remember_line(field, name, line)
+    return line
+
+
+# send_request: checked Host lines by field (a client talks to few origins).
+_HOST_LINES: dict[tuple[bytes, bytes], bytes] = {}
+
+
+def _remember_line(field: tuple[bytes, bytes], name: bytes, line: bytes) -> None:
+    """Keep a checked plain field's wire line in ``_FIELD_LINES`` (not Host,
+    which a request must count; only exact bytes, which cannot change)."""
+    if (
+        len(line) <= _MAX_CACHED_LINE
+        and type(field) is tuple
+        and type(name) is bytes
+        and type(field[1]) is bytes
+        and name.lower() != b"host"
+    ):
         if len(_FIELD_LINES) >= _MAX_FIELD_LINES:
             _FIELD_LINES.clear()
         _FIELD_LINES[field] = line
-    return line
 
 
 _KNOWN_NAMES = writer.KNOWN_NAMES
@@ -562,7 +578,13 @@ class Connection:
         # RFC 9110 §7.6.1: a comma-separated list of case-insensitive tokens.
         # ``close`` ends the connection; HTTP/1.0 keeps it only with
         # ``keep-alive`` (RFC 9112 §9.3). Never revives a closed connection.
-        tokens = [token.strip(b" \t") for token in value.lower().split(b",")]
+        value = value.lower()
+        if value == b"keep-alive":  # the usual single tokens, without a split
+            return
+        if value == b"close":
+            self._keep_alive = False
+            return
+        tokens = [token.strip(b" \t") for token in value.split(b",")]
         if b"close" in tokens or (version == b"1.0" and b"keep-alive" not in tokens):
             self._keep_alive = False
 
@@ -976,7 +998,25 @@ class Connection:
         length: bytes | None = None
         chunked = False
         hosts = 0
-        for name, value in request.headers:
+        cache = _FIELD_LINES
+        for field in request.headers:
+            try:
+                line = cache.get(field)
+                if line is None:
+                    line = _HOST_LINES.get(field)
+                    if line is not None:  # the Host of an origin asked before: counted
+                        hosts += 1
+            except TypeError:  # not hashable (a list pair, a bytearray): checked below
+                line = None
+            if line is not None:  # a field checked before (never a framing one)
+                parts.append(line)
+                continue
+            try:
+                name, value = field
+            except (TypeError, ValueError):
+                raise LocalProtocolError(
+                    f"invalid header {field!r}: a header is a (name, value) pair of bytes"
+                ) from None
             kind = writer.header_kind(name)
             if kind == writer.KIND_CONTENT_LENGTH:
                 if length is not None or not value.isdigit():
@@ -995,8 +1035,21 @@ class Connection:
                     self._keep_alive = False
             elif name.lower() == b"host":
                 hosts += 1
-            parts += (name, b": ", value, b"\r\n")
-        lines = len(parts) // 4 + 2
+                kind = -1  # counted on every request: never cached
+            line = name + b": " + value + b"\r\n"
+            # RFC 9110 §5.5: no CR, LF or NUL in a value (that would split the message).
+            if line.translate(None, _ALL_BUT_CR_LF_NUL) != b"\r\n":
+                raise LocalProtocolError(
+                    f"header {name!r} has CR, LF or NUL in its value {value!r}; remove them "
+                    "(they would let the text forge headers or messages)"
+                )
+            if kind == writer.KIND_OTHER:
+                _remember_line(field, name, line)
+            elif kind == -1 and type(field) is tuple and type(value) is bytes and len(line) <= 512:
+                if len(_HOST_LINES) >= 256:
+                    _HOST_LINES.clear()
+                _HOST_LINES[field] = line
+            parts.append(line)
         if hosts != 1 and version == b"1.1":
             raise LocalProtocolError("an HTTP/1.1 request needs exactly one Host header")
         if length is not None and chunked:
@@ -1014,11 +1067,11 @@ class Connection:
             self._send_mode = _LENGTH
             self._send_left = body_length
             parts.append(b"content-length: %d\r\n" % body_length)
-            lines += 1
         else:
             self._send_mode = _NO_BODY
         parts.append(b"\r\n")
-        head = writer.check_head(b"".join(parts), lines)
+        # The request line was checked by writer.request_line, each field line above.
+        head = b"".join(parts)
         self._their_method = request.method
         self._our_state = _SEND_BODY
         return head
