@@ -509,6 +509,8 @@ class Connection:
                 self._their_state = _CLOSED
                 return ConnectionClosed()
             return NEED_DATA
+        if pos == len(buffer) and not self._eof:
+            return NEED_DATA  # the usual state right after a request went out
         end = buffer.find(b"\r\n\r\n", pos + self._scanned)
         if end < pos:
             return self._incomplete_head()
