@@ -6,7 +6,7 @@ import pytest
 
 from tests.http.conftest import drain, server
 from transom.exceptions import ConfigurationError, LocalProtocolError, RemoteProtocolError
-from transom.http import connection
+from transom.http import writer
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Limits, Role, State
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, Request, Response
 
@@ -236,12 +236,12 @@ def test_connection_server_odd_fields_take_the_checked_path(backend: str, field:
 def test_connection_server_field_line_cache_is_bounded(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(connection, "_FIELD_LINES", {})
-    for i in range(connection._MAX_FIELD_LINES + 10):
+    monkeypatch.setattr(writer, "FIELD_LINES", {})
+    for i in range(writer.MAX_FIELD_LINES + 10):
         conn = server(backend, GET)
         drain(conn)
         conn.send_response(Response(200, [(b"etag", b'"%d"' % i)]), b"")
-    assert 0 < len(connection._FIELD_LINES) <= connection._MAX_FIELD_LINES
+    assert 0 < len(writer.FIELD_LINES) <= writer.MAX_FIELD_LINES
 
 
 def test_connection_server_refuses_crlf_in_the_reason(backend: str) -> None:

@@ -197,65 +197,6 @@ _PLAIN_STATUS_LINES = {
     for code in range(200, 600)
     if code not in (204, 304) and writer.status_line(code, b"").count(b" ") >= 2
 }
-# send_response's fast path: validated ``name: value\r\n`` lines by field.
-# Responses repeat their fields (Content-Type, Cache-Control, Date within a
-# second...), so each distinct field is checked once, not once per response.
-# Cleared when full, so varied values (cookies, ETags) cannot grow it.
-_FIELD_LINES: dict[tuple[bytes, bytes], bytes] = {}
-_MAX_FIELD_LINES = 2048
-_MAX_CACHED_LINE = 512
-_CONTENT_LENGTH_LINE = b"content-length"  # _field_line's marker (compared by identity)
-
-
-def _field_line(field: tuple[bytes, bytes]) -> bytes | None:
-    """The wire line of a response field for the fast path, remembered in
-    ``_FIELD_LINES``; ``_CONTENT_LENGTH_LINE`` for a Content-Length, whose
-    value the caller checks; None for anything the full path must judge
-    (other framing fields, invalid names, CR/LF/NUL in a value, non-bytes)."""
-    try:
-        name, value = field
-    except ValueError:
-        return None  # not a pair: the full path says what is wrong
-    kind = _KNOWN_NAMES.get(name)
-    if kind is None:
-        try:
-            kind = writer.header_kind(name)
-        except LocalProtocolError:
-            return None
-    if kind == _KIND_CONTENT_LENGTH:
-        return _CONTENT_LENGTH_LINE
-    if kind != _KIND_OTHER or type(value) is not bytes:
-        return None
-    line = name + b": " + value + b"\r\n"
-    # RFC 9110 §5.5: no CR, LF or NUL in a value (that would split the message).
-    if line.translate(None, _ALL_BUT_CR_LF_NUL) != b"\r\n":
-        return None
-    _remember_line(field, name, line)
-    return line
-
-
-# send_request: checked Host lines by field (a client talks to few origins).
-_HOST_LINES: dict[tuple[bytes, bytes], bytes] = {}
-
-
-def _remember_line(field: tuple[bytes, bytes], name: bytes, line: bytes) -> None:
-    """Keep a checked plain field's wire line in ``_FIELD_LINES`` (not Host,
-    which a request must count; only exact bytes, which cannot change)."""
-    if (
-        len(line) <= _MAX_CACHED_LINE
-        and type(field) is tuple
-        and type(name) is bytes
-        and type(field[1]) is bytes
-        and name.lower() != b"host"
-    ):
-        if len(_FIELD_LINES) >= _MAX_FIELD_LINES:
-            _FIELD_LINES.clear()
-        _FIELD_LINES[field] = line
-
-
-_KNOWN_NAMES = writer.KNOWN_NAMES
-_KIND_OTHER = writer.KIND_OTHER
-_KIND_CONTENT_LENGTH = writer.KIND_CONTENT_LENGTH
 _ALL_BUT_CR_LF_NUL = writer.ALL_BUT_CR_LF_NUL
 
 # Bodiless messages all end with this one event: it must never be mutated
@@ -856,17 +797,17 @@ class Connection:
             return None
         parts = [line]
         length: bytes | None = None
-        lines = _FIELD_LINES
+        lines = writer.FIELD_LINES
         for field in headers:
             try:
                 field_line = lines.get(field)
             except TypeError:  # not hashable (a list pair, a bytearray): the full path judges it
                 return None
             if field_line is None:
-                field_line = _field_line(field)
+                field_line = writer.field_line(field)
                 if field_line is None:
                     return None
-                if field_line is _CONTENT_LENGTH_LINE:
+                if field_line is writer.CONTENT_LENGTH_LINE:
                     if length is not None:
                         return None
                     length = field[1]
@@ -1000,12 +941,13 @@ class Connection:
         length: bytes | None = None
         chunked = False
         hosts = 0
-        cache = _FIELD_LINES
+        cache = writer.FIELD_LINES
+        host_lines = writer.HOST_LINES
         for field in request.headers:
             try:
                 line = cache.get(field)
                 if line is None:
-                    line = _HOST_LINES.get(field)
+                    line = host_lines.get(field)
                     if line is not None:  # the Host of an origin asked before: counted
                         hosts += 1
             except TypeError:  # not hashable (a list pair, a bytearray): checked below
@@ -1046,11 +988,9 @@ class Connection:
                     "(they would let the text forge headers or messages)"
                 )
             if kind == writer.KIND_OTHER:
-                _remember_line(field, name, line)
-            elif kind == -1 and type(field) is tuple and type(value) is bytes and len(line) <= 512:
-                if len(_HOST_LINES) >= 256:
-                    _HOST_LINES.clear()
-                _HOST_LINES[field] = line
+                writer.remember_line(field, name, line)
+            elif kind == -1:
+                writer.remember_host_line(field, line)
             parts.append(line)
         if hosts != 1 and version == b"1.1":
             raise LocalProtocolError("an HTTP/1.1 request needs exactly one Host header")

@@ -24,16 +24,23 @@ from transom.status import REASON_BYTES
 
 __all__ = [
     "ALL_BUT_CR_LF_NUL",
+    "CONTENT_LENGTH_LINE",
+    "FIELD_LINES",
+    "HOST_LINES",
     "KIND_CONNECTION",
     "KIND_CONTENT_LENGTH",
     "KIND_OTHER",
     "KIND_TRANSFER_ENCODING",
     "KNOWN_NAMES",
+    "MAX_FIELD_LINES",
     "check_head",
     "chunk",
     "error_response",
+    "field_line",
     "header_kind",
     "last_chunk",
+    "remember_host_line",
+    "remember_line",
     "request_line",
     "status_line",
 ]
@@ -84,6 +91,71 @@ def header_kind(name: bytes) -> int:
     if len(KNOWN_NAMES) < _MAXKNOWN_NAMES:
         KNOWN_NAMES[name] = kind
     return kind
+
+
+# Checked ``name: value\r\n`` lines by field, for the fast paths of
+# Connection.send_response and send_request. Messages repeat their fields
+# (Content-Type, Date within a second, User-Agent...), so each distinct field
+# is checked once, not once per message. Cleared when full, so varied values
+# (cookies, ETags) cannot grow it. Never a framing field, nor Host (a request
+# must count its Host fields: those are kept apart, in HOST_LINES).
+FIELD_LINES: dict[tuple[bytes, bytes], bytes] = {}
+HOST_LINES: dict[tuple[bytes, bytes], bytes] = {}
+MAX_FIELD_LINES = 2048
+_MAX_HOST_LINES = 256
+_MAX_CACHED_LINE = 512
+#: field_line's answer for a Content-Length (compared by identity).
+CONTENT_LENGTH_LINE = b"content-length"
+
+
+def field_line(field: tuple[bytes, bytes]) -> bytes | None:
+    """The wire line of a response field, remembered in ``FIELD_LINES``;
+    ``CONTENT_LENGTH_LINE`` for a Content-Length, whose value the caller
+    checks; None for anything the caller's full path must judge (other
+    framing fields, invalid names, CR/LF/NUL in a value, non-bytes)."""
+    try:
+        name, value = field
+    except ValueError:
+        return None  # not a pair: the full path says what is wrong
+    kind = KNOWN_NAMES.get(name)
+    if kind is None:
+        try:
+            kind = header_kind(name)
+        except LocalProtocolError:
+            return None
+    if kind == KIND_CONTENT_LENGTH:
+        return CONTENT_LENGTH_LINE
+    if kind != KIND_OTHER or type(value) is not bytes:
+        return None
+    line = name + b": " + value + b"\r\n"
+    # RFC 9110 §5.5: no CR, LF or NUL in a value (that would split the message).
+    if line.translate(None, ALL_BUT_CR_LF_NUL) != b"\r\n":
+        return None
+    remember_line(field, name, line)
+    return line
+
+
+def remember_line(field: tuple[bytes, bytes], name: bytes, line: bytes) -> None:
+    """Keep the checked wire line of a plain field (not framing, not Host) in
+    ``FIELD_LINES``: only exact bytes in a tuple, which cannot change."""
+    if (
+        len(line) <= _MAX_CACHED_LINE
+        and type(field) is tuple
+        and type(name) is bytes
+        and type(field[1]) is bytes
+        and name.lower() != b"host"
+    ):
+        if len(FIELD_LINES) >= MAX_FIELD_LINES:
+            FIELD_LINES.clear()
+        FIELD_LINES[field] = line
+
+
+def remember_host_line(field: tuple[bytes, bytes], line: bytes) -> None:
+    """Keep the checked wire line of a request's Host field in ``HOST_LINES``."""
+    if len(line) <= _MAX_CACHED_LINE and type(field) is tuple and type(field[1]) is bytes:
+        if len(HOST_LINES) >= _MAX_HOST_LINES:
+            HOST_LINES.clear()
+        HOST_LINES[field] = line
 
 
 def check_head(head: bytes, lines: int) -> bytes:
