@@ -303,7 +303,7 @@ async def test_http11_expect_continue_early_response_closes_connection(
 
     async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_head(reader)
-        writer.write(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno")
+        writer.write(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 2\r\n\r\nno")
         await writer.drain()
         after_head.append(await reader.read())  # until the client closes the connection
 
@@ -312,7 +312,7 @@ async def test_http11_expect_continue_early_response_closes_connection(
         response = await client.post(
             server.url, content=b"payload", headers={"expect": "100-continue"}
         )
-        assert (response.status_code, response.text) == (417, "no")
+        assert (response.status_code, response.text) == (413, "no")
         assert client._transport.pool._total == 0  # our request was cut short: not reusable
     for _ in range(100):
         if after_head:
@@ -399,3 +399,30 @@ async def test_http11_expect_on_bodiless_request_does_not_wait(raw_server: RawFa
         response = await client.get(server.url, headers={"expect": "100-continue"})
     assert response.text == "ok"
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_http11_expect_continue_417_is_repeated_without_the_expectation(
+    raw_server: RawFactory, kind: str
+) -> None:
+    heads: list[bytes] = []
+
+    async def no_expectations(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await read_head(reader)
+        heads.append(head)
+        if b"expect:" in head.lower():
+            writer.write(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+            return
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        body = await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        writer.close()
+
+    server = raw_server(no_expectations)
+    response = await _post(kind, server.url, b"payload", expect=10.0)
+    assert (response.status_code, response.content) == (200, b"payload")
+    assert len(heads) == 2
+    assert b"expect" in heads[0].lower() and b"expect" not in heads[1].lower()

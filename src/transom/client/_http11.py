@@ -52,7 +52,7 @@ from transom.http.headers import Headers
 if TYPE_CHECKING:
     from transom.client.pool import ConnectionPool, PoolKey
 
-__all__ = ["HTTP11Connection", "StaleConnection"]
+__all__ = ["HTTP11Connection", "StaleConnection", "expects_continue"]
 
 # The client reads responses of any size (the caller decides what to keep);
 # heads stay bounded.
@@ -118,7 +118,7 @@ class HTTP11Connection:
         self.requests += 1
         try:
             try:
-                if request.body and _expects_continue(request):
+                if request.body and expects_continue(request):
                     early = await self._send_expecting(request, timeout, reused)
                 else:
                     early = None
@@ -347,7 +347,8 @@ class HTTP11Connection:
             self._pool.discard(self)
 
 
-def _expects_continue(request: Request) -> bool:
+def expects_continue(request: Request) -> bool:
+    """Whether ``request`` carries ``Expect: 100-continue``."""
     # RFC 9110 §10.1.1: the expectation is case-insensitive; only 100-continue
     # exists. A scan of the raw (lower-cased) names: no KeyError per request.
     for name, value in request.headers.raw:

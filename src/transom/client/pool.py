@@ -30,7 +30,7 @@ from typing import Any
 
 from transom.client._backend import Waiter
 from transom.client._content import BodyStream
-from transom.client._http11 import HTTP11Connection, StaleConnection
+from transom.client._http11 import HTTP11Connection, StaleConnection, expects_continue
 from transom.client._tls import ssl_context
 from transom.client.config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from transom.client.models import Request, Response
@@ -218,19 +218,41 @@ class HTTPTransport(BaseTransport):
             else await self._acquire(key, url, proxy, timeout, got)
         )
         try:
-            return await conn.handle(request, timeout)
+            response = await conn.handle(request, timeout)
         except StaleConnection as stale:
             body = request.body
             if request.method not in IDEMPOTENT_METHODS or (
                 isinstance(body, BodyStream) and not body.rewind()
             ):
                 raise stale.error from stale
-        # The server closed the idle connection as we reused it: once more, on a new one.
-        conn = await self._acquire(key, url, proxy, timeout, self.pool._checkout(key, fresh=True))
-        try:
-            return await conn.handle(request, timeout)
-        except StaleConnection as stale:  # pragma: no cover - a fresh connection is never reused
-            raise stale.error from stale
+            # The server closed the idle connection as we reused it: once more, on a new one.
+            conn = await self._acquire(
+                key, url, proxy, timeout, self.pool._checkout(key, fresh=True)
+            )
+            try:
+                response = await conn.handle(request, timeout)
+            except StaleConnection as stale:  # pragma: no cover - a fresh one is never reused
+                raise stale.error from stale
+        if (
+            response.status_code == 417
+            and expects_continue(request)
+            and not (isinstance(request.body, BodyStream) and not request.body.rewind())
+        ):
+            # RFC 9110 §10.1.1: a client SHOULD repeat the request without the
+            # expectation (a body already read from a one-shot stream cannot be).
+            await response.aclose()
+            request.headers.raw[:] = [f for f in request.headers.raw if f[0] != b"expect"]
+            got = self.pool._checkout(key)
+            conn = (
+                got
+                if type(got) is HTTP11Connection
+                else await self._acquire(key, url, proxy, timeout, got)
+            )
+            try:
+                response = await conn.handle(request, timeout)
+            except StaleConnection as stale:
+                raise stale.error from stale
+        return response
 
     async def _acquire(
         self,
