@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -59,3 +61,26 @@ def test_public_api_exceptions_share_one_root() -> None:
     assert all(issubclass(cls, exc.TransomError) for cls in classes)
     undocumented = [cls.__name__ for cls in classes if cls.__name__ not in (exc.__doc__ or "")]
     assert undocumented == []
+
+
+def test_public_api_top_level_layers_load_on_first_use() -> None:
+    # `transom http` should not pay for the server and the framework.
+    program = (
+        "import sys, transom\n"
+        "before = sorted(m for m in ('transom.web', 'transom.server', 'transom.client')"
+        " if m in sys.modules)\n"
+        "transom.App\n"
+        "print(before, 'transom.web' in sys.modules, 'transom.server' in sys.modules)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.split() == ["[]", "True", "False"]
+
+
+def test_public_api_unknown_top_level_name_is_an_attribute_error() -> None:
+    import transom
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        transom.Nope  # noqa: B018
+    assert "App" in dir(transom)

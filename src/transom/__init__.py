@@ -5,8 +5,10 @@ The public names are re-exported here; ``tests/test_public_api.py`` pins them.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from transom._version import __version__
-from transom.client import AsyncClient, Client
 from transom.exceptions import (
     ConfigurationError,
     HTTPError,
@@ -15,26 +17,72 @@ from transom.exceptions import (
     RemoteProtocolError,
     TransomError,
 )
-from transom.server import Server, ServerConfig, serve
-from transom.web import (
-    App,
-    BackgroundTask,
-    BackgroundTasks,
-    EventSourceResponse,
-    FileResponse,
-    HTMLResponse,
-    JSONResponse,
-    Middleware,
-    PlainTextResponse,
-    RedirectResponse,
-    Request,
-    Response,
-    Router,
-    ServerSentEvent,
-    StaticFiles,
-    StreamingResponse,
-    UploadFile,
-)
+
+if TYPE_CHECKING:
+    from transom.client import AsyncClient, Client
+    from transom.server import Server, ServerConfig, serve
+    from transom.web import (
+        App,
+        BackgroundTask,
+        BackgroundTasks,
+        EventSourceResponse,
+        FileResponse,
+        HTMLResponse,
+        JSONResponse,
+        Middleware,
+        PlainTextResponse,
+        RedirectResponse,
+        Request,
+        Response,
+        Router,
+        ServerSentEvent,
+        StaticFiles,
+        StreamingResponse,
+        UploadFile,
+    )
+
+# The layers are imported on first use of one of their names, so that
+# `transom http` does not load the server and the framework (PEP 562).
+_LAZY = {
+    **dict.fromkeys(("AsyncClient", "Client"), "transom.client"),
+    **dict.fromkeys(("Server", "ServerConfig", "serve"), "transom.server"),
+    **dict.fromkeys(
+        (
+            "App",
+            "BackgroundTask",
+            "BackgroundTasks",
+            "EventSourceResponse",
+            "FileResponse",
+            "HTMLResponse",
+            "JSONResponse",
+            "Middleware",
+            "PlainTextResponse",
+            "RedirectResponse",
+            "Request",
+            "Response",
+            "Router",
+            "ServerSentEvent",
+            "StaticFiles",
+            "StreamingResponse",
+            "UploadFile",
+        ),
+        "transom.web",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'transom' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain global
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "App",
