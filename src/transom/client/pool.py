@@ -242,12 +242,7 @@ class HTTPTransport(BaseTransport):
             # expectation (a body already read from a one-shot stream cannot be).
             await response.aclose()
             request.headers.raw[:] = [f for f in request.headers.raw if f[0] != b"expect"]
-            got = self.pool._checkout(key)
-            conn = (
-                got
-                if type(got) is HTTP11Connection
-                else await self._acquire(key, url, proxy, timeout, got)
-            )
+            conn = await self._acquire(key, url, proxy, timeout, self.pool._checkout(key))
             try:
                 response = await conn.handle(request, timeout)
             except StaleConnection as stale:

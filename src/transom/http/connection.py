@@ -955,12 +955,7 @@ class Connection:
             if line is not None:  # a field checked before (never a framing one)
                 parts.append(line)
                 continue
-            try:
-                name, value = field
-            except (TypeError, ValueError):
-                raise LocalProtocolError(
-                    f"invalid header {field!r}: a header is a (name, value) pair of bytes"
-                ) from None
+            name, value = _pair(field)
             kind = writer.header_kind(name)
             if kind == writer.KIND_CONTENT_LENGTH:
                 if length is not None or not value.isdigit():
@@ -1139,12 +1134,7 @@ def _response_fields(
     length: bytes | None = None
     chunked = close = False
     for field in headers:
-        try:
-            name, value = field
-        except (TypeError, ValueError):
-            raise LocalProtocolError(
-                f"invalid header {field!r}: a header is a (name, value) pair of bytes"
-            ) from None
+        name, value = _pair(field)
         kind = writer.header_kind(name)
         if kind == writer.KIND_CONTENT_LENGTH:
             if length is not None or not value.isdigit():
@@ -1163,6 +1153,17 @@ def _response_fields(
             close = True
         parts += (name, b": ", value, b"\r\n")
     return length, chunked, close
+
+
+def _pair(field: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    """A header field as ``(name, value)``; ``LocalProtocolError`` if it is no pair."""
+    try:
+        name, value = field
+    except (TypeError, ValueError):
+        raise LocalProtocolError(
+            f"invalid header {field!r}: a header is a (name, value) pair of bytes"
+        ) from None
+    return name, value
 
 
 def _content_length(value: bytes) -> int:
