@@ -37,6 +37,11 @@ Catch the narrowest class that fits; every class below derives from
     │   ├── StreamConsumed                   read twice
     │   ├── StreamClosed                     read after close
     │   └── ResponseNotRead                  ``.content`` before ``read()`` on a stream
+    ├── StoreUnavailable                     a session, counter or user store cannot reach
+    │                                        its backend (Redis, PostgreSQL, a locked SQLite
+    │                                        file); the app answers 503 and logs the cause
+    ├── SessionTooLarge (ValueError)         a CookieStore session would not fit in a cookie
+    │                                        (4 KB); keep less in it or use a server-side store
     └── HTTPError                            raised by a handler to answer with a status
 
 The server never lets any of these reach the peer as a traceback: a
@@ -182,6 +187,14 @@ class StreamClosed(StreamError):
 
 class ResponseNotRead(StreamError):
     """The body of a streamed response was asked for before ``read()``."""
+
+
+class StoreUnavailable(TransomError):
+    """A store's backend cannot be reached; the app answers 503 and logs the cause."""
+
+
+class SessionTooLarge(TransomError, ValueError):
+    """A cookie-stored session is over the 4 KB browsers keep (RFC 6265 §6.1)."""
 
 
 class HTTPError(TransomError):

@@ -99,9 +99,16 @@ def test_app_state_is_shared() -> None:
     assert TestClient(app).get("/").json() == {"counter": 42}
 
 
-def test_app_keeps_secret_key_and_templates() -> None:
-    app = App(secret_key="s3cret", templates="templates")
-    assert (app.secret_key, app.templates) == ("s3cret", "templates")
+def test_app_refuses_a_short_secret_key() -> None:
+    with pytest.raises(ConfigurationError, match="at least 16 random bytes"):
+        App(secret_key="s3cret")
+
+
+def test_app_refuses_a_session_store_without_a_secret_key() -> None:
+    from transom.web.sessions import MemoryStore
+
+    with pytest.raises(ConfigurationError, match="sessions need a secret key"):
+        App(session_store=MemoryStore())
 
 
 def test_app_lifespan_context_and_hooks_in_order() -> None:

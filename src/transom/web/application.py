@@ -17,6 +17,16 @@ and then fixed (adding middleware after that is an error):
 Middleware is pure ASGI: ``Middleware(Cls, **options)`` builds
 ``Cls(app, **options)`` once, when the stack is built.
 
+Sessions, users and CSRF (``secret_key``, ``user_store``, ``auth_backends``):
+for a request to a route, the app loads the session (only a request
+carrying a session cookie costs a store read), resolves ``request.user``
+(only a session naming a user, or an ``Authorization`` header, costs a
+store read), checks CSRF on unsafe methods, runs the route's guards
+(``requires``, ``rate_limit``), calls the handler, then saves the session
+into the response. These are steps of the request path, not middleware
+layers: an app without them pays one attribute test per request. A store
+whose backend is down (``StoreUnavailable``) makes a 503, logged.
+
 Lifespan: ``on_startup`` hooks run, then the ``lifespan`` context manager
 is entered; at shutdown it is exited, then ``on_shutdown`` hooks run. If
 the context manager yields a mapping, it becomes the ASGI lifespan state:
@@ -34,18 +44,29 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from transom._types import ASGIApp, Receive, Scope, Send
-from transom.exceptions import ConfigurationError
+from transom.exceptions import ConfigurationError, HTTPError, StoreUnavailable
 from transom.web.errors import (
     ExceptionHandlers,
     ServerErrorMiddleware,
+    error_response,
     handle_request_error,
     logger,
     server_error_response,
     should_reraise,
 )
-from transom.web.requests import DEFAULT_MAX_BODY_SIZE, State
+from transom.web.guards import EXTRA_HEADERS
+from transom.web.requests import DEFAULT_MAX_BODY_SIZE, Request, State
+from transom.web.responses import Response
 from transom.web.routing import Converter, Router, RouteTable
-from transom.web.routing.routes import mount_scope
+from transom.web.routing.routes import Route, mount_scope
+from transom.web.sessions import (
+    CookieStore,
+    MemoryStore,
+    SessionConfig,
+    SessionManager,
+    SessionStore,
+)
+from transom.web.signing import SecretKey, Signer
 
 __all__ = ["App", "Middleware"]
 
@@ -94,8 +115,15 @@ class App(Router):
 
     ``max_body_size`` limits request bodies (bytes, default 10 MiB; a route
     may set its own); ``form_limits`` bounds form parsing (see
-    ``transom.web.forms.FormLimits``). ``secret_key`` and ``templates``
-    are kept for sessions, CSRF and templates.
+    ``transom.web.forms.FormLimits``).
+
+    ``secret_key`` (one key, or a list: the first signs, all verify) turns
+    on sessions (``session_store``, default ``CookieStore()``;
+    ``session_config`` for the cookie) and CSRF protection (``csrf=False``
+    turns it off, a ``CSRFConfig`` tunes it). ``templates`` is a directory,
+    a list of them, a jinja2 loader or a ``Templates``. ``user_store`` gives
+    ``request.user`` from the session; ``auth_backends`` (``BearerAuth``,
+    ``BasicAuth``) from the ``Authorization`` header.
     """
 
     def __init__(
@@ -109,8 +137,13 @@ class App(Router):
         on_shutdown: Iterable[Callable[[], Any]] | None = None,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         form_limits: Any = None,
-        secret_key: str | bytes | None = None,
+        secret_key: SecretKey | None = None,
         templates: Any = None,
+        session_store: SessionStore | None = None,
+        session_config: SessionConfig | None = None,
+        user_store: Any = None,
+        auth_backends: Sequence[Any] | None = None,
+        csrf: Any = True,
     ) -> None:
         super().__init__()
         self._table = RouteTable()
@@ -125,7 +158,41 @@ class App(Router):
         self.max_body_size = max_body_size
         self.form_limits = form_limits
         self.secret_key = secret_key
-        self.templates = templates
+        self._signers: dict[str, Signer] = {}
+        self.sessions: SessionManager | None = None
+        if secret_key is not None:
+            self.sessions = SessionManager(
+                CookieStore() if session_store is None else session_store,
+                self.signer("session"),
+                SessionConfig() if session_config is None else session_config,
+            )
+        elif session_store is not None or session_config is not None:
+            raise ConfigurationError(
+                "sessions need a secret key: App(secret_key=..., session_store=...); make one "
+                'with python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        #: Where rate limits and log-in throttling count: the session store's backend.
+        self.counters: SessionStore = (
+            MemoryStore() if self.sessions is None else self.sessions.store
+        )
+        self.user_store = user_store
+        self.authenticator: Any = None
+        if user_store is not None or auth_backends:
+            from transom.web.auth import Authenticator
+
+            self.authenticator = Authenticator(user_store, list(auth_backends or ()))
+        self.csrf_config: Any = None
+        if csrf is not False and csrf is not None and self.sessions is not None:
+            from transom.web.csrf import CSRFConfig
+
+            self.csrf_config = CSRFConfig() if csrf is True else csrf
+        self.templates: Any = None
+        if templates is not None:
+            from transom.web.templates import Templates
+
+            self.templates = Templates.coerce(templates, debug=debug)
+        # Whether a request to a route takes the full path (sessions, users, CSRF, guards).
+        self._secured = self.sessions is not None or self.authenticator is not None
         self.state = State()
         self.lifespan_context = lifespan
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
@@ -175,6 +242,18 @@ class App(Router):
             return handler
 
         return decorator
+
+    def signer(self, salt: str) -> Signer:
+        """A ``Signer`` over the app's ``secret_key`` for one purpose (``salt``).
+
+        >>> token = app.signer("password-reset").sign(b"user:42")
+        """
+        signer = self._signers.get(salt)
+        if signer is None:
+            if self.secret_key is None:
+                raise ConfigurationError("signing needs App(secret_key=...)")
+            signer = self._signers[salt] = Signer(self.secret_key, salt=salt)
+        return signer
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of route ``name``, relative to the app's root; extras become the query.
@@ -231,6 +310,7 @@ class App(Router):
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, outermost: bool) -> None:
         request = None
+        session = None
         unhandled: Exception | None = None
         response: ASGIApp  # a Response, or the call of a mounted app
         try:
@@ -240,7 +320,13 @@ class App(Router):
                 route, params = found
                 if params is not None:
                     scope["path_params"] = params
-                response, request = await route.handle(scope, receive, params)
+                if not self._secured and not any(route.guard_lists):
+                    response, request = await route.handle(scope, receive, params)
+                else:
+                    request = route.request_class(scope, receive, max_body_size=route.max_body_size)
+                    if self.sessions is not None and "session" not in scope:
+                        session = scope["session"] = await self._load_session(scope)
+                    response = await self._secured_call(route, request, params)
             else:
                 response = found
         except Exception as exc:
@@ -256,6 +342,12 @@ class App(Router):
                 response = await server_error_response(
                     self.exception_handlers, scope, receive, error, self.debug
                 )
+        if isinstance(response, Response):
+            if session is not None and unhandled is None:
+                response = await self._save_session(session, scope, response)
+            extra = scope.get(EXTRA_HEADERS)
+            if extra:
+                response.raw_headers.extend(extra)
         try:
             await response(scope, receive, send)
         finally:
@@ -263,6 +355,49 @@ class App(Router):
                 await request.close()
         if unhandled is not None and should_reraise(scope):
             raise unhandled
+
+    async def _load_session(self, scope: Scope) -> Any:
+        assert self.sessions is not None
+        try:
+            return await self.sessions.load(scope)
+        except StoreUnavailable as exc:
+            raise _unavailable("session store", exc) from exc
+
+    async def _save_session(self, session: Any, scope: Scope, response: Response) -> Response:
+        assert self.sessions is not None
+        try:
+            await self.sessions.commit(session, scope, response.raw_headers)
+        except StoreUnavailable as exc:
+            error = _unavailable("session store", exc)
+            return error_response(scope, error.status_code, error.detail, error.headers)
+        return response
+
+    async def _secured_call(
+        self, route: Route, request: Request, params: dict[str, Any] | None
+    ) -> Response:
+        """Users, CSRF, guards, then the handler (see the module docstring)."""
+        scope = request.scope
+        if self.authenticator is not None and "user" not in scope:
+            try:
+                scope["user"], scope["auth"] = await self.authenticator.resolve(request)
+            except StoreUnavailable as exc:
+                raise _unavailable("user store", exc) from exc
+        if (
+            self.csrf_config is not None
+            and request.method not in _SAFE_METHODS
+            and not route.option("csrf_exempt", False)
+        ):
+            from transom.web.csrf import check_request
+
+            denied = await check_request(request)
+            if denied is not None:
+                return denied
+        for guard in route.guards():
+            denied = await guard(request)
+            if denied is not None:
+                return denied
+        response, _ = await route.handle(scope, request._receive, params, request)
+        return response
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -292,6 +427,15 @@ class App(Router):
             yield None
         for hook in self.on_shutdown:
             await _call_hook(hook)
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the stores the app was given (the lifespan's shutdown does this)."""
+        if self.sessions is not None:
+            await self.sessions.store.close()
+        close = getattr(self.user_store, "close", None)
+        if close is not None:
+            await _call_hook(close)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -322,6 +466,16 @@ class App(Router):
                 raise
             return
         await send({"type": "lifespan.shutdown.complete"})
+
+
+_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))  # RFC 9110 §9.2.1
+
+
+def _unavailable(what: str, exc: Exception) -> HTTPError:
+    logger.error("The %s is unavailable: %s", what, exc)
+    return HTTPError(
+        503, f"the {what} is unavailable; try again shortly", headers={"Retry-After": "1"}
+    )
 
 
 async def _call_hook(hook: Callable[[], Any]) -> None:

@@ -31,6 +31,7 @@ from transom.http.url import URL, QueryParams, quote
 
 if TYPE_CHECKING:
     from transom.web.forms import FormData
+    from transom.web.sessions import Session
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "MOUNTED_FROM", "AwaitableOrContextManager", "Request", "State"]
 
@@ -251,6 +252,36 @@ class Request:
         if self._state is None:
             self._state = State(self.scope.setdefault("state", {}))
         return self._state
+
+    @property
+    def session(self) -> Session:
+        """The session: a dict kept across requests (``App(secret_key=...)`` turns it on).
+
+        >>> request.session["theme"] = "dark"
+        """
+        session: Session | None = self.scope.get("session")
+        if session is None:
+            raise ConfigurationError(
+                "request.session needs sessions: App(secret_key=...), with an optional "
+                "session_store=SQLiteStore('app.db') or RedisStore(url)"
+            )
+        return session
+
+    @property
+    def user(self) -> Any:
+        """Who made the request: a ``User``, or an anonymous user (``is_authenticated`` False)."""
+        user = self.scope.get("user")
+        if user is None:
+            from transom.web.auth import AnonymousUser
+
+            user = AnonymousUser()
+        return user
+
+    @property
+    def auth(self) -> str | None:
+        """How ``user`` was authenticated: ``"session"``, ``"bearer"``, ``"basic"`` or None."""
+        how: str | None = self.scope.get("auth")
+        return how
 
     @property
     def app(self) -> Any:

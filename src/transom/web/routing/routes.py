@@ -18,6 +18,7 @@ from transom._types import ASGIApp
 from transom.exceptions import ConfigurationError
 from transom.http.url import quote
 from transom.web.concurrency import run_sync
+from transom.web.guards import Guard, guards_of
 from transom.web.requests import MOUNTED_FROM, Request
 from transom.web.responses import Response, to_response
 from transom.web.routing.converters import Converter
@@ -126,10 +127,12 @@ class Route:
     __slots__ = (
         "declared_methods",
         "endpoint",
+        "guard_lists",
         "is_async",
         "max_body_size",
         "methods",
         "name",
+        "option_dicts",
         "param_names",
         "parts",
         "path",
@@ -145,6 +148,8 @@ class Route:
         methods: Iterable[str] | None = None,
         name: str | None = None,
         max_body_size: int | None = None,
+        guards: Iterable[list[Guard]] = (),
+        options: Iterable[dict[str, Any]] = (),
     ) -> None:
         if not callable(endpoint):
             raise ConfigurationError(f"route {path!r}: handler {endpoint!r} is not callable")
@@ -176,19 +181,45 @@ class Route:
         signature.check(self.param_names, getattr(endpoint, "__name__", repr(endpoint)), path)
         self.request_arg = signature.request_arg
         self.request_class = signature.request_class
+        # Live lists and dicts (the routers' and the handler's own), outermost first, so a
+        # decorator applied after the route was added still counts (see transom.web.guards).
+        try:
+            own_guards = guards_of(endpoint)
+        except ConfigurationError:  # a callable without attributes: it cannot have guards
+            own_guards = []
+        self.guard_lists: tuple[list[Guard], ...] = (*guards, own_guards)
+        self.option_dicts: tuple[dict[str, Any], ...] = tuple(options)  # the routers'
 
     @property
     def is_static(self) -> bool:
         return not self.param_names
 
+    def guards(self) -> list[Guard]:
+        """The guards to run before the handler, outermost first."""
+        return [guard for guards in self.guard_lists for guard in guards]
+
+    def option(self, key: str, default: Any = None) -> Any:
+        """A route option (``csrf_exempt``...) set on the handler or a router it came from."""
+        own = getattr(getattr(self.endpoint, "__func__", self.endpoint), "__transom_options__", {})
+        if key in own:
+            return own[key]
+        for options in reversed(self.option_dicts):
+            if key in options:
+                return options[key]
+        return default
+
     async def handle(
-        self, scope: Any, receive: Any, params: dict[str, Any] | None
+        self,
+        scope: Any,
+        receive: Any,
+        params: dict[str, Any] | None,
+        request: Request | None = None,
     ) -> tuple[Response, Request | None]:
         """Call the handler and turn what it returns into a Response."""
         kwargs = params if params is not None else {}
-        request = None
         if self.request_arg is not None:
-            request = self.request_class(scope, receive, max_body_size=self.max_body_size)
+            if request is None:
+                request = self.request_class(scope, receive, max_body_size=self.max_body_size)
             # A new dict: ``params`` is also scope["path_params"].
             kwargs = {**kwargs, self.request_arg: request}
         try:
@@ -291,6 +322,9 @@ class Router:
         self.prefix = prefix
         self.routes: list[Route] = []
         self.mounts: list[Mount] = []
+        #: Guards for every route of this router (``rate_limit(...)(router)``), and options.
+        self.guards: list[Guard] = []
+        self.options: dict[str, Any] = {}
         self._table: RouteTable | None = None
 
     def add_route(
@@ -301,6 +335,8 @@ class Router:
         methods: Iterable[str] | None = None,
         name: str | None = None,
         max_body_size: int | None = None,
+        guards: Iterable[list[Guard]] = (),
+        options: Iterable[dict[str, Any]] = (),
     ) -> Route:
         """Serve ``endpoint`` at ``path`` for ``methods`` (default ``["GET"]``)."""
         route = Route(
@@ -309,6 +345,8 @@ class Router:
             methods=methods,
             name=name,
             max_body_size=max_body_size,
+            guards=(self.guards, *guards),
+            options=(self.options, *options),
         )
         if self._table is not None:
             self._table.add(route)
@@ -386,6 +424,8 @@ class Router:
                 methods=route.declared_methods,
                 name=route.name,
                 max_body_size=route.max_body_size,
+                guards=route.guard_lists[:-1],  # the included router's, and those it included
+                options=route.option_dicts,
             )
         for mount in router.mounts:
             self.mount(mount.path, mount.app, name=mount.name)

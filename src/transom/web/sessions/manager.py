@@ -1,0 +1,305 @@
+"""The session manager: from the cookie to ``request.session`` and back.
+
+Theory of operation
+-------------------
+``App(secret_key=...)`` builds one ``SessionManager`` over its store. For
+each request to a route it ``load``s the session before the handler and
+``commit``s it into the response after, with no ASGI layer in between.
+
+Load. No cookie, or a cookie that fails the signature check, cannot be
+decoded, or has expired, is an empty new session, never an error. For a
+server-side store the cookie is the signed 256-bit id (``secrets``); the
+record is looked up under it. For the ``CookieStore`` the cookie is the
+signed record itself. A record is ``[created, last_seen, data]`` in JSON.
+
+Lifetime. ``max_age`` bounds a session from its creation (the cookie's
+``Max-Age`` is what is left of it); ``idle_timeout``, when set, ends it
+after that long without a request. An idle clock is kept fresh with at
+most one write per tenth of the timeout (a "touch"), not one per request.
+
+Commit. Nothing is written unless the session was modified (or is due a
+touch). A session emptied by the handler is deleted and its cookie
+expired. ``regenerate()`` deletes the old record and issues a new id. A
+read of the session adds ``Vary: Cookie``: the response depends on it
+(RFC 9110 §12.5.5), so shared caches must not serve it to others.
+
+Cookie attributes: ``HttpOnly``, ``SameSite=Lax`` and ``Path=/`` by
+default; ``Secure`` when the request came over https (``secure=None``),
+always or never when set.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from transom._types import Scope
+from transom.exceptions import ConfigurationError, SessionTooLarge
+from transom.http.cookies import SetCookie
+from transom.web.sessions.session import Session
+from transom.web.sessions.store import SessionStore
+from transom.web.signing import Signer, b64encode
+
+__all__ = ["SessionConfig", "SessionManager"]
+
+_ID_BYTES = 32  # 256 bits (OWASP session management: at least 64 bits of entropy)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """How the session cookie is made and how long a session lives.
+
+    >>> App(secret_key=KEY, session_config=SessionConfig(idle_timeout=1800))
+
+    ``max_age``: seconds a session lives from its creation (14 days).
+    ``idle_timeout``: seconds without a request that end it (off by default).
+    ``browser_session``: send the cookie without ``Max-Age``, so the browser
+    drops it when it closes (the server still holds ``max_age``).
+    ``secure``: ``None`` sets ``Secure`` on https requests only.
+    """
+
+    cookie_name: str = "session"
+    max_age: int = 14 * 24 * 3600
+    idle_timeout: int | None = None
+    browser_session: bool = False
+    domain: str | None = None
+    path: str = "/"
+    secure: bool | None = None
+    samesite: Literal["lax", "strict", "none"] = "lax"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_age, int) or self.max_age <= 0:
+            raise ConfigurationError("SessionConfig.max_age must be a positive number of seconds")
+        if self.idle_timeout is not None and (
+            not isinstance(self.idle_timeout, int) or self.idle_timeout <= 0
+        ):
+            raise ConfigurationError(
+                "SessionConfig.idle_timeout must be a positive number of seconds, or None"
+            )
+        if self.samesite == "none" and self.secure is not True:
+            raise ConfigurationError(
+                "SameSite=None cookies must be Secure: pass secure=True (browsers drop them else)"
+            )
+        SetCookie(self.cookie_name, "x", domain=self.domain, path=self.path).serialize()
+
+
+class SessionManager:
+    """Loads and saves ``request.session`` for one app (see the module docstring)."""
+
+    __slots__ = ("_cookie_key", "_signer", "_touch_after", "config", "store")
+
+    def __init__(self, store: SessionStore, signer: Signer, config: SessionConfig) -> None:
+        if not isinstance(store, SessionStore):
+            raise ConfigurationError(
+                f"session_store must be a SessionStore (CookieStore, MemoryStore, SQLiteStore, "
+                f"RedisStore), not {type(store).__name__}"
+            )
+        self.store = store
+        self.config = config
+        self._signer = signer
+        self._cookie_key = config.cookie_name
+        idle = config.idle_timeout
+        self._touch_after = None if idle is None else max(1.0, idle / 10)
+
+    @property
+    def cookie_name(self) -> str:
+        return self._cookie_key
+
+    def has_cookie(self, scope: Scope) -> bool:
+        """Whether the request carries a session cookie (valid or not)."""
+        return bool(_cookie(scope, self._cookie_key))
+
+    # -- load ----------------------------------------------------------------
+
+    async def load(self, scope: Scope) -> Session:
+        """The request's session; an empty new one for anything not valid."""
+        check = None if self.store.server_side else self._check_size
+        value = _cookie(scope, self._cookie_key)
+        if value:
+            payload = self._signer.unsign(value)
+            if payload is not None:
+                found = await self._open(payload)
+                if found is not None:
+                    session_id, created, last_seen, data = found
+                    return Session(
+                        data,
+                        session_id=session_id,
+                        created=created,
+                        last_seen=last_seen,
+                        check=check,
+                    )
+        return Session(check=check)
+
+    async def _open(self, payload: bytes) -> tuple[str | None, float, float, dict[str, Any]] | None:
+        session_id = None
+        if self.store.server_side:
+            if len(payload) != _ID_BYTES:
+                return None
+            session_id = b64encode(payload)
+            record = await self.store.load(session_id)
+            if record is None:
+                return None
+        else:
+            record = payload
+        parsed = _parse_record(record)
+        if parsed is None:
+            return None
+        created, last_seen, data = parsed
+        now = time.time()
+        config = self.config
+        if now - created >= config.max_age or (
+            config.idle_timeout is not None and now - last_seen >= config.idle_timeout
+        ):
+            return None
+        return session_id, created, last_seen, data
+
+    # -- commit --------------------------------------------------------------
+
+    async def commit(
+        self, session: Session, scope: Scope, raw_headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """Save ``session`` if needed and add its ``Set-Cookie`` / ``Vary`` to ``raw_headers``."""
+        if session.accessed:
+            raw_headers.append((b"vary", b"Cookie"))
+        now = time.time()
+        if not session.modified:
+            touch_after = self._touch_after
+            if touch_after is None or session.new or now - (session.last_seen or 0) < touch_after:
+                return
+        data = session.to_dict()
+        if not data:
+            await self._discard(session, scope, raw_headers)
+            return
+        if session.new or session.regenerated:
+            session.created = now
+        created = session.created
+        assert created is not None  # set just above for new sessions
+        session.last_seen = now
+        record = _dump_record(created, now, data)
+        remaining = self.config.max_age - (now - created)
+        if self.store.server_side:
+            await self._save_server_side(session, record, remaining, scope, raw_headers)
+        else:
+            cookie = self._signer.sign(record)
+            self._check_length(cookie)
+            raw_headers.append(self._set_cookie(scope, cookie, remaining))
+
+    async def _save_server_side(
+        self,
+        session: Session,
+        record: bytes,
+        remaining: float,
+        scope: Scope,
+        raw_headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        store = self.store
+        if session.previous_id is not None:
+            await store.delete(session.previous_id)
+            session.previous_id = None
+        ttl = remaining
+        if self.config.idle_timeout is not None:
+            ttl = min(ttl, self.config.idle_timeout)
+        if session.id is None:
+            raw_id = secrets.token_bytes(_ID_BYTES)
+            session.id = b64encode(raw_id)
+            await store.save(session.id, record, ttl)
+            raw_headers.append(self._set_cookie(scope, self._signer.sign(raw_id), remaining))
+        else:
+            await store.save(session.id, record, ttl)
+
+    async def _discard(
+        self, session: Session, scope: Scope, raw_headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """An emptied session: delete its record(s) and expire the client's cookie."""
+        for session_id in (session.previous_id, session.id):
+            if session_id is not None and self.store.server_side:
+                await self.store.delete(session_id)
+        session.previous_id = session.id = None
+        if self.has_cookie(scope):
+            raw_headers.append(self._set_cookie(scope, "", 0))
+
+    # -- the cookie ----------------------------------------------------------
+
+    def _set_cookie(self, scope: Scope, value: str, remaining: float) -> tuple[bytes, bytes]:
+        config = self.config
+        secure = config.secure
+        if secure is None:
+            secure = scope.get("scheme") in ("https", "wss")
+        if remaining <= 0:
+            max_age: int | None = 0
+        else:
+            max_age = None if config.browser_session else int(remaining)
+        cookie = SetCookie(
+            self._cookie_key,
+            value,
+            max_age=max_age,
+            expires=0 if max_age == 0 else None,
+            domain=config.domain,
+            path=config.path,
+            secure=secure,
+            httponly=True,
+            samesite=config.samesite,
+        )
+        return (b"set-cookie", cookie.serialize().encode("latin-1"))
+
+    def _check_length(self, cookie: str) -> None:
+        size = len(self._cookie_key) + 1 + len(cookie)
+        limit = getattr(self.store, "max_size", 4096)
+        if size > limit:
+            raise SessionTooLarge(
+                f"the session would make a {size}-byte cookie; browsers keep at most {limit} "
+                "(RFC 6265 §6.1). Keep less in the session (ids, not objects), or use a "
+                "server-side store: App(session_store=SQLiteStore('app.db'))"
+            )
+
+    def _check_size(self, data: dict[str, Any]) -> None:
+        """Run on every ``session[key] = value`` with the CookieStore: fail at the assignment."""
+        now = time.time()
+        self._check_length(self._signer.sign(_dump_record(now, now, data)))
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    """The value of cookie ``name`` in the request, without parsing every cookie."""
+    prefix = name + "="
+    for header, value in scope["headers"]:
+        if header != b"cookie":
+            continue
+        text = value.decode("latin-1")
+        if prefix not in text:
+            continue
+        for part in text.split(";"):
+            part = part.strip()
+            if part.startswith(prefix):
+                found: str = part[len(prefix) :].strip('"')
+                return found
+    return None
+
+
+def _dump_record(created: float, last_seen: float, data: dict[str, Any]) -> bytes:
+    try:
+        text = json.dumps([int(created), int(last_seen), data], separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"session values must be JSON-serialisable (str, int, float, bool, None, lists and "
+            f"dicts of them): {exc}"
+        ) from None
+    return text.encode("utf-8")
+
+
+def _parse_record(record: bytes) -> tuple[float, float, dict[str, Any]] | None:
+    try:
+        parsed = json.loads(record)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if (
+        not isinstance(parsed, list)
+        or len(parsed) != 3
+        or not isinstance(parsed[0], int)
+        or not isinstance(parsed[1], int)
+        or not isinstance(parsed[2], dict)
+    ):
+        return None
+    return float(parsed[0]), float(parsed[1]), parsed[2]
