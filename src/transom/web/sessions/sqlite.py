@@ -1,0 +1,224 @@
+"""``SQLiteStore``: server-side sessions and counters in one SQLite file.
+
+The embedded default for server-side sessions: no server to run, shared by
+every worker process of one machine, kept across restarts.
+
+Theory of operation
+-------------------
+- **Inline calls.** Each method runs one short statement on a primary-key
+  or ``expires`` index, in SQLite's autocommit mode, directly on the event
+  loop. A thread pool would cost more than the statement itself (a hop to a
+  thread and back for a few microseconds of work), so there is none; the
+  price is that a call waiting on another process's write lock blocks the
+  loop for up to ``busy_timeout`` seconds, which is why that timeout is short.
+- **Several processes.** The file is in WAL mode (readers never wait for
+  the writer; writers queue on SQLite's lock, waiting up to
+  ``busy_timeout``) with ``synchronous=NORMAL`` (a commit is durable once
+  the WAL is checkpointed; a power cut may lose the last commits, never
+  corrupt the file). Each process opens its own connection at its first
+  call; a connection is never used across ``fork``: when the process id
+  changes, the inherited connection is set aside untouched (closing it could
+  disturb the parent's locks) and a new one is opened.
+- **Time.** Deadlines are wall-clock (``time.time()``) because several
+  processes share them. A record whose deadline has passed is not returned;
+  expired sessions and ended counter windows are deleted, one indexed
+  ``DELETE`` per table, from within ``save``/``hit`` at most once per
+  ``cleanup_interval`` seconds per process.
+- **Counters** (``hit``) follow ``MemoryStore`` exactly: a fixed window that
+  starts at the first hit after the previous one ended. One
+  ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (SQLite >= 3.35) reads
+  and updates a counter atomically, whatever other processes do.
+- **Failures.** A missing directory is a set-up mistake
+  (``ConfigurationError``); a locked, read-only or unreadable database is
+  ``StoreUnavailable``, which the app answers with 503.
+
+Tables: ``sessions(id TEXT PRIMARY KEY, record BLOB, expires REAL)`` and
+``counters(key TEXT PRIMARY KEY, count INTEGER, window_end REAL)``, created
+if missing; they may share a file with the application's own tables.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from transom.exceptions import ConfigurationError
+from transom.web.sessions.store import SessionStore, StoreUnavailable
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, record BLOB NOT NULL, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
+CREATE TABLE IF NOT EXISTS counters (
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_end REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS counters_window_end ON counters (window_end);
+"""
+
+_LOAD = "SELECT record FROM sessions WHERE id = ? AND expires > ?"
+_SAVE = (
+    "INSERT INTO sessions (id, record, expires) VALUES (?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires = excluded.expires"
+)
+_DELETE = "DELETE FROM sessions WHERE id = ?"
+# A window that has ended starts again at this hit (count = cost); the SET
+# expressions all read the row as it was before the update.
+_HIT = (
+    "INSERT INTO counters (key, count, window_end) VALUES (:key, :cost, :now + :window) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN window_end <= :now THEN :cost ELSE count + :cost END, "
+    "window_end = CASE WHEN window_end <= :now THEN :now + :window ELSE window_end END "
+    "RETURNING count, window_end"
+)
+_RESET = "DELETE FROM counters WHERE key = ?"
+_CLEANUP_SESSIONS = "DELETE FROM sessions WHERE expires <= ?"
+_CLEANUP_COUNTERS = "DELETE FROM counters WHERE window_end <= ?"
+
+
+class SQLiteStore(SessionStore):
+    """Sessions and rate-limit counters in a SQLite file, shared by worker processes.
+
+    >>> app = App(secret_key=KEY, session_store=SQLiteStore("app.db"))
+
+    Every call is one short indexed statement run inline on the event loop
+    (no thread pool: that would cost more than the statement). Writers from
+    several processes queue on SQLite's lock for at most ``busy_timeout``
+    seconds, after which the call raises ``StoreUnavailable`` (the app
+    answers 503). Expired rows are deleted at most every
+    ``cleanup_interval`` seconds, from within ``save`` and ``hit``. The
+    directory of ``path`` must exist; the file and tables are created.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        cleanup_interval: float = 300.0,
+        busy_timeout: float = 5.0,
+    ) -> None:
+        if cleanup_interval < 0:
+            raise ConfigurationError(
+                f"cleanup_interval must be 0 or more seconds, not {cleanup_interval!r}"
+            )
+        if busy_timeout < 0:
+            raise ConfigurationError(
+                f"busy_timeout must be 0 or more seconds, not {busy_timeout!r}"
+            )
+        self.path = os.fspath(path)
+        self.cleanup_interval = cleanup_interval
+        self.busy_timeout = busy_timeout
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._next_cleanup = 0.0  # monotonic; 0: clean at the first write
+        self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    async def load(self, session_id: str) -> bytes | None:
+        row = self._run(_LOAD, (session_id, time.time())).fetchone()
+        return None if row is None else bytes(row[0])
+
+    async def save(self, session_id: str, record: bytes, ttl: float) -> None:
+        self._run(_SAVE, (session_id, record, time.time() + ttl))
+        self._maybe_clean_up()
+
+    async def delete(self, session_id: str) -> None:
+        self._run(_DELETE, (session_id,))
+
+    async def hit(self, key: str, window: float, cost: int = 1) -> tuple[int, float]:
+        now = time.time()
+        params = {"key": key, "cost": cost, "now": now, "window": window}
+        ((count, window_end),) = self._run(_HIT, params).fetchall()
+        self._maybe_clean_up()
+        return int(count), float(window_end) - now
+
+    async def reset(self, key: str) -> None:
+        self._run(_RESET, (key,))
+
+    async def ping(self) -> None:
+        self._run("SELECT 1 FROM sessions LIMIT 0", ()).fetchall()
+
+    async def close(self) -> None:
+        """Close this process's connection; a later call opens a new one."""
+        connection, self._connection = self._connection, None
+        if connection is not None and self._pid == os.getpid():
+            connection.close()
+        elif connection is not None:
+            self._inherited.append(connection)
+
+    def clean_up(self) -> int:
+        """Delete expired sessions and ended counter windows now; the number of sessions."""
+        now = time.time()
+        deleted = self._run(_CLEANUP_SESSIONS, (now,)).rowcount
+        self._run(_CLEANUP_COUNTERS, (now,))
+        self._next_cleanup = time.monotonic() + self.cleanup_interval
+        return int(deleted)
+
+    def _maybe_clean_up(self) -> None:
+        if time.monotonic() >= self._next_cleanup:
+            self.clean_up()
+
+    def _run(self, sql: str, params: tuple[object, ...] | dict[str, object]) -> sqlite3.Cursor:
+        connection = self._connection
+        if connection is None or self._pid != os.getpid():
+            connection = self._connect()
+        try:
+            # The fetch that follows a SELECT or RETURNING cannot block: the
+            # statement has stepped to its first row inside execute().
+            return connection.execute(sql, params)
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, corrupt
+            raise self._unavailable(exc) from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open this process's connection: WAL, ``synchronous=NORMAL``, the tables."""
+        if self._connection is not None:  # opened by the parent before fork()
+            self._inherited.append(self._connection)
+            self._connection = None
+        self._check_directory()
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,  # SQLite's busy timeout, in seconds
+                isolation_level=None,  # autocommit: every statement is its own transaction
+                check_same_thread=False,  # one event loop uses it; the app may close it elsewhere
+            )
+        except sqlite3.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")  # persists in the file
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:  # locked, read-only, not a database
+            connection.close()
+            raise self._unavailable(exc) from exc
+        self._connection, self._pid = connection, os.getpid()
+        return connection
+
+    def _check_directory(self) -> None:
+        if self.path == ":memory:":
+            return
+        path = Path(self.path)
+        if path.is_dir():
+            raise ConfigurationError(
+                f"SQLiteStore path {self.path!r} is a directory; give the path of a file in it"
+            )
+        if not path.parent.is_dir():
+            raise ConfigurationError(
+                f"SQLiteStore: the directory {str(path.parent)!r} of {self.path!r} does not exist;"
+                " create it, or choose a path in an existing directory"
+            )
+
+    def _unavailable(self, exc: sqlite3.DatabaseError) -> StoreUnavailable:
+        hint = ""
+        if "locked" in str(exc) or "busy" in str(exc):
+            hint = f" (another process held the write lock for over {self.busy_timeout} s)"
+        elif "readonly" in str(exc) or "unable to open" in str(exc):
+            hint = " (check that the file and its directory are writable by this process)"
+        return StoreUnavailable(f"SQLite session store {self.path!r}: {exc}{hint}")
