@@ -64,12 +64,16 @@ def b64encode(data: bytes) -> str:
 
 
 def b64decode(text: str) -> bytes | None:
-    """The inverse of ``b64encode``; ``None`` for text that is not such base64."""
+    """The inverse of ``b64encode``; ``None`` for anything ``b64encode`` would not make.
+
+    Strict: padding, other alphabets and non-canonical trailing bits are refused.
+    """
     try:
         raw = text.encode("ascii")
-        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+        data = base64.b64decode(raw + b"=" * (-len(raw) % 4), altchars=b"-_", validate=True)
     except (UnicodeEncodeError, binascii.Error, ValueError):
         return None
+    return data if b64encode(data) == text else None
 
 
 class Signer:
@@ -100,7 +104,7 @@ class Signer:
     def unsign(self, token: str) -> bytes | None:
         """The payload if ``token`` was signed by any of the keys, else ``None``."""
         body, dot, mac_text = token.rpartition(".")
-        if not dot:
+        if not dot or not body.isascii():
             return None
         mac = b64decode(mac_text)
         if mac is None or len(mac) != 32:

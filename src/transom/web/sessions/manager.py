@@ -31,6 +31,7 @@ always or never when set.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -231,7 +232,7 @@ class SessionManager:
         if remaining <= 0:
             max_age: int | None = 0
         else:
-            max_age = None if config.browser_session else int(remaining)
+            max_age = None if config.browser_session else math.ceil(remaining)
         cookie = SetCookie(
             self._cookie_key,
             value,

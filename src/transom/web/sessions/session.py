@@ -100,9 +100,21 @@ class Session(MutableMapping[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.accessed = self.modified = True
-        self._data[key] = value
-        if self._check is not None:
-            self._check(self._data)
+        data = self._data
+        if self._check is None:
+            data[key] = value
+            return
+        missing = object()
+        previous = data.get(key, missing)
+        data[key] = value
+        try:
+            self._check(data)
+        except BaseException:  # the session stays as it was before the assignment
+            if previous is missing:
+                del data[key]
+            else:
+                data[key] = previous
+            raise
 
     def __delitem__(self, key: str) -> None:
         self.accessed = True
