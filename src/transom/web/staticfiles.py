@@ -33,10 +33,11 @@ time must not get offsets into a gzip stream).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from transom._types import Message, Receive, Scope, Send
 from transom.exceptions import ConfigurationError, FileResponseError
@@ -52,6 +53,11 @@ __all__ = ["StaticFiles"]
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # Sibling suffixes in server preference order: Brotli compresses better.
 _PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))
+#: Sent for a request whose ``v`` is the file's current hash (RFC 8246: one
+#: year, as RFC 9111 §5.2.2.1 suggests for "never expires").
+IMMUTABLE = "public, max-age=31536000, immutable"
+#: Hex digits of the SHA-256 kept in a versioned URL (48 bits).
+HASH_LENGTH = 12
 
 
 class StaticFiles:
@@ -88,6 +94,9 @@ class StaticFiles:
         self.precompressed = precompressed
         self.allow_dotfiles = allow_dotfiles
         self.cache_control = cache_control
+        # real path -> (st_mtime_ns, st_size, hash); route path -> real path.
+        self._hashes: dict[str, tuple[int, int, str]] = {}
+        self._hashed_names: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -139,6 +148,59 @@ class StaticFiles:
             return None
         return self._stat_inside(os.path.join(self.directory, *segments))
 
+    def file_hash(self, route_path: str, *, recheck: bool = True) -> str | None:
+        """The content hash of the file ``route_path`` names, or ``None`` for no file.
+
+        >>> static.file_hash("css/site.css")
+        '3f2a9c0b1d4e'
+
+        The first call reads the file (blocking). Later calls with
+        ``recheck=False`` are two dict lookups; with ``recheck=True`` the
+        file is stat-ed and hashed again if its mtime or size changed (for
+        development, where files change under a running server). The path
+        is resolved as for a request: nothing outside the directory.
+        """
+        if not recheck:
+            real = self._hashed_names.get(route_path)
+            if real is not None:
+                entry = self._hashes.get(real)
+                if entry is not None:
+                    return entry[2]
+        found = self.lookup(route_path)
+        if found is None or not stat.S_ISREG(found[1].st_mode):
+            return None
+        path, st = found
+        self._hashed_names[route_path] = path
+        return self._cached_hash(path, st) or self._hash(path, st)
+
+    def _cached_hash(self, path: str, st: os.stat_result) -> str | None:
+        entry = self._hashes.get(path)
+        if entry is not None and entry[0] == st.st_mtime_ns and entry[1] == st.st_size:
+            return entry[2]
+        return None
+
+    def _hash(self, path: str, st: os.stat_result) -> str:
+        with open(path, "rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()[:HASH_LENGTH]
+        self._hashes[path] = (st.st_mtime_ns, st.st_size, digest)
+        return digest
+
+    async def _cache_control(self, scope: Scope, path: str, st: os.stat_result) -> str | None:
+        """``IMMUTABLE`` when the query's ``v`` is the file's current hash, else the default."""
+        query: bytes = scope.get("query_string", b"")
+        if b"v=" not in query:
+            return self.cache_control
+        asked = parse_qs(query.decode("latin-1")).get("v")
+        if not asked:
+            return self.cache_control
+        digest = self._cached_hash(path, st)
+        if digest is None:
+            try:
+                digest = await run_sync(self._hash, path, st)
+            except OSError:  # gone since the stat: the response will say so
+                return self.cache_control
+        return IMMUTABLE if asked[-1] == digest else self.cache_control
+
     def _segments(self, route_path: str) -> list[str] | None:
         if "\x00" in route_path or "\\" in route_path:
             return None
@@ -173,8 +235,9 @@ class StaticFiles:
 
     async def _file(self, scope: Scope, path: str, st: os.stat_result, name: str) -> Response:
         headers: dict[str, str] = {}
-        if self.cache_control is not None:
-            headers["cache-control"] = self.cache_control
+        cache_control = await self._cache_control(scope, path, st)
+        if cache_control is not None:
+            headers["cache-control"] = cache_control
         media_type = guess_media_type(name)  # the name asked for, not a symlink's target
         if self.precompressed:
             request = Headers(raw=list(scope["headers"]))
