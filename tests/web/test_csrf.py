@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from markupsafe import Markup
 
+from transom.client import Client
 from transom.exceptions import ConfigurationError
 from transom.testing import TestClient
 from transom.web.application import App
@@ -23,6 +24,8 @@ from transom.web.responses import HTMLResponse
 from transom.web.routing import Router
 from transom.web.sessions import Session
 from transom.web.signing import b64decode
+
+from ..client.servers import ServerThread
 
 KEY = "csrf-test-key-0123456789abcdef"
 
@@ -427,3 +430,21 @@ def test_csrf_failure_is_html_for_browsers() -> None:
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
     assert "403 Forbidden" in response.text and "CSRF token missing" in response.text
+
+
+# -- over a real server ---------------------------------------------------------------------
+
+
+def test_csrf_over_a_real_server() -> None:
+    server = ServerThread("transom", make_app())
+    try:
+        with Client(base_url=server.url) as client:
+            token = client.get("/token").json()["token"]
+            assert client.post("/submit", data={"csrf_token": token}).status_code == 200
+            assert client.post("/submit", data={"title": "no token"}).status_code == 403
+            evil = {"X-CSRF-Token": token, "Origin": "https://evil.example"}
+            assert client.post("/submit", headers=evil).status_code == 403
+            own = {"X-CSRF-Token": token, "Origin": server.url}
+            assert client.post("/submit", headers=own).status_code == 200
+    finally:
+        server.stop()

@@ -7,13 +7,19 @@ from typing import Any
 
 import pytest
 
+from transom.client import Client
 from transom.exceptions import ConfigurationError
+from transom.testing import TestClient
+from transom.web.application import App
 from transom.web.guards import EXTRA_HEADERS, guards_of
 from transom.web.ratelimit import Rate, parse_rate, rate_limit
 from transom.web.requests import Request
 from transom.web.responses import Response
+from transom.web.routing import Router
 from transom.web.sessions import store as store_module
 from transom.web.sessions.store import MemoryStore, StoreUnavailable
+
+from ..client.servers import ServerThread
 
 # -- a clock the tests move ------------------------------------------------------
 
@@ -376,3 +382,131 @@ async def test_rate_limit_needs_an_app_with_counters() -> None:
     rate_limit("1/minute")(handler)
     with pytest.raises(ConfigurationError, match="counters"):
         await run_guards(handler, make_request(object()))
+
+
+# -- through the App -----------------------------------------------------------------------
+
+
+def limited_app(**app_options: Any) -> App:
+    app = App(**app_options)
+
+    @app.get("/below")
+    @rate_limit("2/minute")
+    async def below(request: Request) -> dict[str, bool]:
+        return {"ok": True}
+
+    @rate_limit("2/minute")
+    @app.get("/above")
+    async def above(request: Request) -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/free")
+    async def free(request: Request) -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/below", "/above"])
+def test_rate_limit_app_third_request_gets_429(clock: FakeTime, path: str) -> None:
+    client = TestClient(limited_app())
+    first = client.get(path)
+    assert first.status_code == 200
+    assert first.headers["ratelimit-policy"] == '"2-per-minute";q=2;w=60'
+    assert first.headers["ratelimit"] == '"2-per-minute";r=1;t=60'
+    clock.now += 15
+    assert client.get(path).headers["ratelimit"] == '"2-per-minute";r=0;t=45'
+    refused = client.get(path, headers={"Accept": "application/json"})
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "45"
+    assert refused.headers["ratelimit"] == '"2-per-minute";r=0;t=45'
+    assert refused.json() == {"detail": "rate limit 2-per-minute exceeded: retry in 45 seconds"}
+    assert client.get("/free").status_code == 200
+    assert "ratelimit" not in client.get("/free").headers
+
+
+def test_rate_limit_app_window_resets(clock: FakeTime) -> None:
+    client = TestClient(limited_app())
+    for _ in range(2):
+        client.get("/below")
+    assert client.get("/below").status_code == 429
+    clock.now += 60
+    response = client.get("/below")
+    assert response.status_code == 200
+    assert response.headers["ratelimit"] == '"2-per-minute";r=1;t=60'
+
+
+def test_rate_limit_app_counts_clients_apart(clock: FakeTime) -> None:
+    app = limited_app()
+    one = TestClient(app, client=("192.0.2.1", 1000))
+    two = TestClient(app, client=("192.0.2.2", 1000))
+    for _ in range(2):
+        assert one.get("/below").status_code == 200
+    assert one.get("/below").status_code == 429
+    assert two.get("/below").status_code == 200
+
+
+def test_rate_limit_app_counts_in_the_session_store(clock: FakeTime) -> None:
+    store = MemoryStore()
+    client = TestClient(limited_app(secret_key="rate-limit-key-0123456789", session_store=store))
+    client.get("/below")
+    assert any(key.startswith("rl:") for key in store._counters)
+
+
+def test_rate_limit_app_router_limits_all_its_routes_together(clock: FakeTime) -> None:
+    app = App()
+    api = Router(prefix="/api")
+
+    @api.get("/a")
+    async def a(request: Request) -> dict[str, str]:
+        return {"route": "a"}
+
+    @api.get("/b")
+    async def b(request: Request) -> dict[str, str]:
+        return {"route": "b"}
+
+    assert rate_limit("3/minute", name="api")(api) is api
+    app.include(api)
+    client = TestClient(app)
+    assert [client.get(path).status_code for path in ("/api/a", "/api/b", "/api/a")] == [200] * 3
+    refused = client.get("/api/b")
+    assert refused.status_code == 429
+    assert refused.headers["ratelimit"] == '"api";r=0;t=60'
+
+
+def test_rate_limit_app_router_and_handler_limits_both_apply(clock: FakeTime) -> None:
+    app = App()
+    api = Router(prefix="/api")
+
+    @api.post("/write")
+    @rate_limit("1/minute", name="writes")
+    async def write(request: Request) -> dict[str, bool]:
+        return {"ok": True}
+
+    rate_limit("10/minute", name="api")(api)
+    app.include(api)
+    client = TestClient(app)
+    first = client.post("/api/write")
+    assert first.status_code == 200
+    assert first.headers.get_list("ratelimit") == ['"api";r=9;t=60', '"writes";r=0;t=60']
+    assert first.headers.get_list("ratelimit-policy") == [
+        '"api";q=10;w=60',
+        '"writes";q=1;w=60',
+    ]
+    second = client.post("/api/write")
+    assert second.status_code == 429
+    assert second.headers.get_list("ratelimit") == ['"writes";r=0;t=60', '"api";r=8;t=60']
+
+
+def test_rate_limit_over_a_real_server() -> None:
+    server = ServerThread("transom", limited_app())
+    try:
+        with Client(base_url=server.url) as client:
+            statuses = [client.get("/below").status_code for _ in range(3)]
+            refused = client.get("/below")
+    finally:
+        server.stop()
+    assert statuses == [200, 200, 429]
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["ratelimit"] == f'"2-per-minute";r=0;t={refused.headers["retry-after"]}'
