@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from transom.web.requests import Request
 from transom.web.responses import Response
 from transom.web.routing import Router
 from transom.web.sessions import store as store_module
+from transom.web.sessions.sqlite import SQLiteStore
 from transom.web.sessions.store import MemoryStore, StoreUnavailable
 
 from ..client.servers import ServerThread
@@ -510,3 +512,14 @@ def test_rate_limit_over_a_real_server() -> None:
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.headers["ratelimit"] == f'"2-per-minute";r=0;t={refused.headers["retry-after"]}'
+
+
+def test_rate_limit_app_counts_in_a_sqlite_store_shared_by_two_apps(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.db"
+    one = limited_app(secret_key="rate-limit-key-0123456789", session_store=SQLiteStore(path))
+    two = limited_app(secret_key="rate-limit-key-0123456789", session_store=SQLiteStore(path))
+    assert TestClient(one).get("/below").status_code == 200
+    assert TestClient(two).get("/below").status_code == 200
+    refused = TestClient(one).get("/below")
+    assert refused.status_code == 429
+    assert refused.headers["ratelimit"].startswith('"2-per-minute";r=0;t=')
