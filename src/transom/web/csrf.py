@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -114,7 +115,7 @@ class CSRFConfig:
     every check off (``App(csrf=False)`` does the same).
     """
 
-    trusted_origins: tuple[str, ...] = ()
+    trusted_origins: Sequence[str] = ()
     header_name: str = "X-CSRF-Token"
     field_name: str = "csrf_token"
     enabled: bool = True
