@@ -191,15 +191,32 @@ class SQLiteStore(SessionStore):
         except sqlite3.OperationalError as exc:
             raise self._unavailable(exc) from exc
         try:
-            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                connection.execute("PRAGMA journal_mode = WAL")  # persists in the file
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.executescript(_SCHEMA)
+            self._set_up(connection)
         except sqlite3.DatabaseError as exc:  # locked, read-only, not a database
             connection.close()
             raise self._unavailable(exc) from exc
         self._connection, self._pid = connection, os.getpid()
         return connection
+
+    def _set_up(self, connection: sqlite3.Connection) -> None:
+        """WAL mode, ``synchronous=NORMAL`` and the tables, once per connection.
+
+        Switching a new file to WAL needs it to itself, and SQLite answers
+        "locked" at once, without waiting, while another process opens it
+        at the same moment: so this step retries until ``busy_timeout``.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode = WAL")  # persists in the file
+                connection.execute("PRAGMA synchronous = NORMAL")
+                connection.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
 
     def _check_directory(self) -> None:
         if self.path == ":memory:":
