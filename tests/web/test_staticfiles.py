@@ -404,3 +404,88 @@ async def test_staticfiles_file_deleted_after_stat_is_404(root, monkeypatch):
     monkeypatch.setattr(files_module, "open", vanished, raising=False)
     status, body = await call_scope(StaticFiles(root), "/hello.txt")
     assert (status, body) == (404, b"Not Found")
+
+
+# -- versioned URLs: file_hash and the immutable Cache-Control -----------------
+
+
+def _sha12(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def test_staticfiles_file_hash_is_sha256_prefix(root):
+    assert StaticFiles(root).file_hash("hello.txt") == _sha12(b"hello, world\n")
+
+
+@pytest.mark.parametrize(
+    "path", ["nope.txt", "docs", "../secret.txt", "link_secret", ".env"], ids=str
+)
+def test_staticfiles_file_hash_none_for_what_is_not_served(root, path):
+    assert StaticFiles(root).file_hash(path) is None
+
+
+def test_staticfiles_file_hash_recheck_sees_a_changed_file(root):
+    static = StaticFiles(root)
+    before = static.file_hash("hello.txt")
+    (root / "hello.txt").write_text("changed, and longer\n")
+    assert static.file_hash("hello.txt", recheck=False) == before  # no stat: cached
+    assert static.file_hash("hello.txt") == _sha12(b"changed, and longer\n")
+    assert static.file_hash("hello.txt", recheck=False) == _sha12(b"changed, and longer\n")
+
+
+async def test_staticfiles_current_version_is_immutable(root):
+    app = StaticFiles(root, cache_control="public, max-age=60")
+    digest = app.file_hash("hello.txt")
+    r = await fetch(app, f"/hello.txt?v={digest}")
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize("query", ["v=000000000000", "v=", "x=1", ""], ids=repr)
+async def test_staticfiles_other_version_gets_usual_cache_control(root, query):
+    app = StaticFiles(root, cache_control="public, max-age=60")
+    r = await fetch(app, f"/hello.txt?{query}")
+    assert r.headers["cache-control"] == "public, max-age=60"
+
+
+async def test_staticfiles_old_version_after_change_is_not_immutable(root):
+    app = StaticFiles(root)
+    old = app.file_hash("hello.txt")
+    (root / "hello.txt").write_text("new content\n")
+    r = await fetch(app, f"/hello.txt?v={old}")
+    assert r.text == "new content\n"
+    assert "cache-control" not in r.headers
+    fresh = await fetch(app, f"/hello.txt?v={_sha12(b'new content' + bytes([10]))}")
+    assert fresh.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+async def test_staticfiles_version_hashed_without_file_hash_call(root):
+    # A worker that never rendered the page still knows the hash (it hashes once).
+    app = StaticFiles(root)
+    r = await fetch(app, f"/style.css?v={_sha12(b'body{}' + bytes([10]))}")
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+async def test_staticfiles_version_hashed_once_per_file_version(root, monkeypatch):
+    app = StaticFiles(root)
+    calls = []
+    real_hash = app._hash
+
+    def counting(path, st):
+        calls.append(path)
+        return real_hash(path, st)
+
+    monkeypatch.setattr(app, "_hash", counting)
+    for _ in range(3):
+        await fetch(app, "/app.js?v=0123456789ab")
+    assert len(calls) == 1
+
+
+async def test_staticfiles_precompressed_version_is_immutable(root):
+    app = StaticFiles(root)
+    digest = app.file_hash("app.js")
+    r = await fetch(app, f"/app.js?v={digest}", headers={"Accept-Encoding": "br"})
+    assert r.headers["content-encoding"] == "br"
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
