@@ -523,3 +523,13 @@ def test_rate_limit_app_counts_in_a_sqlite_store_shared_by_two_apps(tmp_path: Pa
     refused = TestClient(one).get("/below")
     assert refused.status_code == 429
     assert refused.headers["ratelimit"].startswith('"2-per-minute";r=0;t=')
+
+
+def test_rate_limit_app_store_down_is_503(clock: FakeTime) -> None:
+    class DownStore(MemoryStore):
+        async def hit(self, key: str, window: float, cost: int = 1) -> tuple[int, float]:
+            raise StoreUnavailable("the counter backend is down")
+
+    app = limited_app(secret_key="rate-limit-key-0123456789", session_store=DownStore())
+    response = TestClient(app, raise_server_exceptions=False).get("/below")
+    assert response.status_code == 503

@@ -393,7 +393,10 @@ class App(Router):
             if denied is not None:
                 return denied
         for guard in route.guards():
-            denied = await guard(request)
+            try:
+                denied = await guard(request)
+            except StoreUnavailable as exc:  # rate-limit counters live in the session store
+                raise _unavailable("counter store", exc) from exc
             if denied is not None:
                 return denied
         response, _ = await route.handle(scope, request._receive, params, request)
