@@ -1,0 +1,205 @@
+"""login/logout through the App: fixation, replay after log-out, CSRF rotation, throttling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from transom.testing import AsyncTestClient
+from transom.web.auth import LoginThrottle, SQLiteUserStore, User
+
+from .apps import make_app
+
+FORM = {"username": "alice", "password": "correct horse"}
+
+
+@pytest.fixture
+async def alice(sqlite_store: SQLiteUserStore) -> User:
+    return await sqlite_store.create("Alice", "correct horse", roles=["editor"])
+
+
+@pytest.fixture
+async def client(sqlite_store: SQLiteUserStore, alice: User) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(make_app(sqlite_store, csrf=False)) as client:
+        yield client
+
+
+async def _log_in(client: AsyncTestClient, url: str = "/login") -> None:
+    response = await client.post(url, data=FORM, follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+async def test_login_sets_the_session_user(client: AsyncTestClient) -> None:
+    assert (await client.get("/me")).json() == {"user": "", "auth": None, "in": False}
+    await _log_in(client)
+    assert (await client.get("/me")).json() == {"user": "Alice", "auth": "session", "in": True}
+
+
+async def test_login_redirects_to_a_safe_next(client: AsyncTestClient) -> None:
+    response = await client.post("/login?next=/private", data=FORM, follow_redirects=False)
+    assert response.headers["location"] == "/private"
+    response = await client.post("/login?next=//evil.example", data=FORM, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+async def test_login_changes_the_session_id(client: AsyncTestClient) -> None:
+    # An id planted before log-in (session fixation) must not be the one after it.
+    await client.get("/token")  # makes a session
+    before = client.cookies.get("session")
+    assert before
+    await _log_in(client)
+    after = client.cookies.get("session")
+    assert after and after != before
+
+
+async def test_login_the_pre_login_cookie_is_not_logged_in(client: AsyncTestClient) -> None:
+    await client.get("/token")
+    planted = client.cookies.get("session")
+    assert planted is not None
+    await _log_in(client)
+    client.cookies.set("session", planted, domain="testserver")
+    assert (await client.get("/me")).json()["in"] is False
+
+
+async def test_logout_makes_the_user_anonymous(client: AsyncTestClient) -> None:
+    await _log_in(client)
+    response = await client.post("/logout")
+    assert response.json() == {"user": "", "auth": None}
+    assert (await client.get("/me")).json()["in"] is False
+
+
+async def test_logout_old_cookie_replayed_is_anonymous(client: AsyncTestClient) -> None:
+    await _log_in(client)
+    stolen = client.cookies.get("session")
+    assert stolen is not None
+    await client.post("/logout")
+    client.cookies.clear()
+    client.cookies.set("session", stolen, domain="testserver")
+    assert (await client.get("/me")).json() == {"user": "", "auth": None, "in": False}
+
+
+async def test_session_of_a_deleted_user_is_anonymous(
+    client: AsyncTestClient, sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    await _log_in(client)
+    await sqlite_store.delete(alice.id)
+    assert (await client.get("/me")).json()["in"] is False
+    assert (await client.get("/private", headers={"accept": "application/json"})).status_code == 401
+
+
+async def test_login_rotates_the_csrf_token(sqlite_store: SQLiteUserStore, alice: User) -> None:
+    async with AsyncTestClient(make_app(sqlite_store)) as client:
+        old = (await client.get("/token")).json()["token"]
+        response = await client.post(
+            "/login", data=FORM, headers={"x-csrf-token": old}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        refused = await client.post("/change", headers={"x-csrf-token": old})
+        assert refused.status_code == 403
+        new = (await client.get("/token")).json()["token"]
+        accepted = await client.post("/change", headers={"x-csrf-token": new})
+        assert accepted.json() == {"changed": True}
+
+
+async def test_login_by_another_user_drops_the_previous_data(
+    sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    from transom.web.auth import login
+    from transom.web.requests import Request
+    from transom.web.sessions import Session
+
+    bob = await sqlite_store.create("bob", "correct horse")
+    session = Session({"_user_id": alice.id, "cart": [1]}, session_id="old", created=1.0)
+    request = Request({"type": "http", "headers": [], "session": session})
+    await login(request, bob)
+    assert dict(session.to_dict()).get("cart") is None
+    assert session["_user_id"] == bob.id
+    assert session.previous_id == "old" and session.id is None
+    assert request.user == bob and request.auth == "session"
+
+
+async def test_login_refuses_a_non_user() -> None:
+    from transom.web.auth import ANONYMOUS, login
+    from transom.web.requests import Request
+
+    with pytest.raises(TypeError, match="User"):
+        await login(Request({"type": "http", "headers": []}), ANONYMOUS)  # type: ignore[arg-type]
+
+
+# -- throttling --------------------------------------------------------------
+
+
+async def _fail(client: AsyncTestClient, username: str = "alice") -> int:
+    data = {"username": username, "password": "wrong"}
+    response = await client.post("/login", data=data, follow_redirects=False)
+    return response.status_code
+
+
+async def test_throttle_per_username_429_with_retry_after(client: AsyncTestClient) -> None:
+    for _ in range(5):
+        assert await _fail(client) == 303
+    response = await client.post("/login", data=FORM, follow_redirects=False)
+    assert response.status_code == 429
+    retry = int(response.headers["retry-after"])
+    assert 1 <= retry <= 900
+    assert (await client.get("/me")).json()["in"] is False  # the right password did not count
+
+
+async def test_throttle_counts_usernames_case_insensitively(client: AsyncTestClient) -> None:
+    for name in ("alice", "ALICE", "Alice", "\uff41lice", " alice"):
+        assert await _fail(client, name) == 303
+    assert await _fail(client, "aLiCe") == 429
+
+
+async def test_throttle_success_resets_the_username_counter(client: AsyncTestClient) -> None:
+    for _ in range(4):
+        assert await _fail(client) == 303
+    await _log_in(client)
+    for _ in range(5):
+        assert await _fail(client) == 303
+    assert await _fail(client) == 429
+
+
+async def test_throttle_unknown_usernames_are_counted_too(client: AsyncTestClient) -> None:
+    for _ in range(5):
+        assert await _fail(client, "nobody") == 303
+    assert await _fail(client, "nobody") == 429
+    assert await _fail(client, "alice") == 303  # another name is not blocked
+
+
+async def test_throttle_per_address(sqlite_store: SQLiteUserStore, alice: User) -> None:
+    app = make_app(sqlite_store, csrf=False)
+    app.state.login_throttle = LoginThrottle(per_username=None, per_address=3, window=60)
+    async with AsyncTestClient(app) as client:
+        for name in ("a", "b", "c"):
+            assert await _fail(client, name) == 303
+        response = await client.post("/login", data=FORM, follow_redirects=False)
+        assert response.status_code == 429
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+    async with AsyncTestClient(app, client=("192.0.2.9", 4000)) as other:
+        assert (await other.post("/login", data=FORM, follow_redirects=False)).status_code == 303
+
+
+async def test_throttle_success_does_not_reset_the_address_counter(
+    sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    app = make_app(sqlite_store, csrf=False)
+    app.state.login_throttle = LoginThrottle(per_username=None, per_address=2, window=60)
+    async with AsyncTestClient(app) as client:
+        assert await _fail(client, "x") == 303
+        await _log_in(client)
+        assert await _fail(client, "y") == 303
+        assert await _fail(client, "z") == 429
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"per_username": 0}, {"per_address": -1}, {"window": 0}, {"window": float("inf")}],
+    ids=["zero-username", "negative-address", "zero-window", "infinite-window"],
+)
+def test_login_throttle_refuses_bad_settings(options: dict[str, float]) -> None:
+    from transom.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        LoginThrottle(**options)  # type: ignore[arg-type]

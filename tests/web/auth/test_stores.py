@@ -1,0 +1,194 @@
+"""The UserStore protocol, run against SQLiteUserStore and PostgresUserStore alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from transom.web.auth import (
+    InvalidPassword,
+    InvalidUsername,
+    PasswordHasher,
+    UnknownUser,
+    User,
+    UserExists,
+    UserStore,
+)
+from transom.web.auth.base import BaseUserStore
+
+from .conftest import StoreFactory
+
+
+def test_store_implements_the_protocol(store: BaseUserStore) -> None:
+    assert isinstance(store, UserStore)
+
+
+async def test_store_create_returns_the_user_with_roles(store: BaseUserStore) -> None:
+    alice = await store.create("Alice", "correct horse", roles=["admin", "editor"])
+    assert isinstance(alice, User)
+    assert alice.username == "Alice"
+    assert alice.roles == frozenset({"admin", "editor"})
+    assert alice.permissions == frozenset()
+    assert alice.is_authenticated
+
+
+async def test_store_get_and_get_by_username(store: BaseUserStore) -> None:
+    alice = await store.create("Alice", "correct horse")
+    assert await store.get(alice.id) == alice
+    assert await store.get_by_username("ALICE") == alice
+    assert await store.get_by_username("bob") is None
+    assert await store.get(alice.id + 1000) is None
+
+
+@pytest.mark.parametrize("user_id", ["1", None, True, 1.0], ids=["str", "none", "bool", "float"])
+async def test_store_get_with_a_non_int_id_is_none(store: BaseUserStore, user_id: object) -> None:
+    await store.create("alice", "correct horse")
+    assert await store.get(user_id) is None  # type: ignore[arg-type]
+
+
+async def test_store_create_duplicate_username_raises_user_exists(store: BaseUserStore) -> None:
+    await store.create("Alice", "correct horse")
+    with pytest.raises(UserExists, match="taken"):
+        await store.create("alice", "another password")
+    with pytest.raises(UserExists):  # full-width letters fold to the same name (NFKC)
+        await store.create("\uff41lice", "another password")
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["", "   ", "a\x00b", "a\nb", "a\u200bb", "x" * 151],
+    ids=["empty", "spaces", "nul", "newline", "zero-width", "too-long"],
+)
+async def test_store_create_refuses_invalid_usernames(store: BaseUserStore, username: str) -> None:
+    with pytest.raises(InvalidUsername):
+        await store.create(username, "correct horse")
+
+
+@pytest.mark.parametrize("password", ["", "x" * 1025], ids=["empty", "too-long"])
+async def test_store_create_refuses_invalid_passwords(store: BaseUserStore, password: str) -> None:
+    with pytest.raises(InvalidPassword):
+        await store.create("alice", password)
+
+
+async def test_store_authenticate_right_and_wrong(store: BaseUserStore) -> None:
+    alice = await store.create("Alice", "correct horse")
+    assert await store.authenticate("alice", "correct horse") == alice
+    assert await store.authenticate(" ALICE ", "correct horse") == alice
+    assert await store.authenticate("alice", "Correct horse") is None
+    assert await store.authenticate("nobody", "correct horse") is None
+    assert await store.authenticate("", "correct horse") is None
+    assert await store.authenticate("alice", "x" * 5000) is None
+
+
+async def test_store_set_password(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse")
+    await store.set_password(alice.id, "battery staple")
+    assert await store.authenticate("alice", "correct horse") is None
+    assert await store.authenticate("alice", "battery staple") == alice
+    with pytest.raises(UnknownUser):
+        await store.set_password(alice.id + 1000, "battery staple")
+
+
+async def test_store_delete(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse", roles=["admin"])
+    await store.delete(alice.id)
+    assert await store.get(alice.id) is None
+    assert await store.authenticate("alice", "correct horse") is None
+    with pytest.raises(UnknownUser):
+        await store.delete(alice.id)
+
+
+async def test_store_ids_are_not_reused_after_delete(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse")
+    await store.delete(alice.id)
+    bob = await store.create("bob", "correct horse")
+    assert bob.id != alice.id
+
+
+async def test_store_list_in_id_order(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse", roles=["admin"])
+    bob = await store.create("bob", "correct horse")
+    assert await store.list() == [alice, bob]
+
+
+async def test_store_roles_add_and_remove(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse")
+    await store.add_role(alice.id, "editor")
+    await store.add_role(alice.id, "editor")  # twice: no error
+    found = await store.get(alice.id)
+    assert found is not None and found.has_role("editor")
+    await store.remove_role(alice.id, "editor")
+    await store.remove_role(alice.id, "editor")
+    found = await store.get(alice.id)
+    assert found is not None and not found.has_role("editor")
+    with pytest.raises(UnknownUser):
+        await store.add_role(alice.id + 1000, "editor")
+    with pytest.raises(ValueError, match="role"):
+        await store.add_role(alice.id, "")
+
+
+async def test_store_permissions_come_from_roles(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse", roles=["editor"])
+    bob = await store.create("bob", "correct horse", roles=["viewer"])
+    await store.grant("editor", "notes.delete")
+    await store.grant("editor", "notes.edit")
+    await store.grant("viewer", "notes.edit")
+    await store.grant("editor", "notes.edit")  # twice: no error
+    found = await store.get(alice.id)
+    assert found is not None
+    assert found.permissions == frozenset({"notes.delete", "notes.edit"})
+    assert found.has_permission("notes.delete")
+    found = await store.get(bob.id)
+    assert found is not None and found.permissions == frozenset({"notes.edit"})
+    await store.revoke("editor", "notes.delete")
+    found = await store.get(alice.id)
+    assert found is not None and not found.has_permission("notes.delete")
+
+
+async def test_store_rehashes_on_login_when_parameters_change(make_store: StoreFactory) -> None:
+    old = make_store(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    await old.create("alice", "correct horse")
+    stronger = PasswordHasher(time_cost=2, memory_cost=8192, parallelism=1)
+    new = make_store(stronger)
+    credentials = await new._find_credentials("alice")
+    assert credentials is not None and stronger.check_needs_rehash(credentials[1])
+    assert await new.authenticate("alice", "correct horse") is not None
+    credentials = await new._find_credentials("alice")
+    assert credentials is not None and not stronger.check_needs_rehash(credentials[1])
+    assert "t=2" in credentials[1]
+    await old.close()
+    await new.close()
+
+
+async def test_store_wrong_password_does_not_rehash(make_store: StoreFactory) -> None:
+    old = make_store(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    await old.create("alice", "correct horse")
+    new = make_store(PasswordHasher(time_cost=2, memory_cost=8192, parallelism=1))
+    before = await new._find_credentials("alice")
+    assert await new.authenticate("alice", "wrong") is None
+    assert await new._find_credentials("alice") == before
+    await old.close()
+    await new.close()
+
+
+async def test_store_two_instances_share_users(make_store: StoreFactory) -> None:
+    first, second = make_store(), make_store()
+    alice = await first.create("alice", "correct horse")
+    assert await second.authenticate("alice", "correct horse") == alice
+    await first.close()
+    await second.close()
+
+
+async def test_store_keeps_no_plaintext_password(
+    store: BaseUserStore, make_store: StoreFactory
+) -> None:
+    await store.create("alice", "correct horse")
+    rows = make_store.stored_rows()
+    assert rows
+    assert not any("correct horse" in str(value) for row in rows for value in row)
+    assert any(str(value).startswith("$argon2id$") for row in rows for value in row)
+
+
+async def test_store_close_then_reuse_reopens(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse")
+    await store.close()
+    assert await store.get(alice.id) == alice
