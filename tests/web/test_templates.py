@@ -375,6 +375,11 @@ def test_user_comes_from_the_scope(tdir: Path) -> None:
     assert get_text(with_user) == "alice"
 
 
+def test_user_is_anonymous_when_nobody_logged_in(tdir: Path) -> None:
+    app = page_app(tdir, "{{ user.is_authenticated }}")
+    assert get_text(app) == "False"
+
+
 def test_user_is_resolved_in_included_templates(tdir: Path) -> None:
     write(tdir, "part.html", "[{{ user }}]")
     app = page_app(tdir, "{% include 'part.html' %}")
