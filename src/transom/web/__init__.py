@@ -6,7 +6,9 @@
 ... async def hello(request: Request, name: str):
 ...     return {"hello": name}
 
-Middleware classes live in ``transom.web.middleware``.
+Middleware classes live in ``transom.web.middleware``; sessions, users,
+CSRF and rate limits in ``transom.web.sessions``, ``transom.web.auth``,
+``transom.web.csrf`` and ``transom.web.ratelimit``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from transom.web.application import App, Middleware
 from transom.web.background import BackgroundTask, BackgroundTasks
 from transom.web.conditional import conditional_response
 from transom.web.files import FileResponse
+from transom.web.flash import flash, get_flashed_messages
 from transom.web.forms import FormData, FormLimits, UploadFile, safe_filename
 from transom.web.requests import Request, State
 from transom.web.responses import (
@@ -29,6 +32,7 @@ from transom.web.responses import (
 from transom.web.routing import Converter, Mount, Route, Router
 from transom.web.sse import EventSourceResponse, ServerSentEvent
 from transom.web.staticfiles import StaticFiles
+from transom.web.templates import Templates, render, render_async
 
 __all__ = [
     "App",
@@ -54,7 +58,12 @@ __all__ = [
     "State",
     "StaticFiles",
     "StreamingResponse",
+    "Templates",
     "UploadFile",
     "conditional_response",
+    "flash",
+    "get_flashed_messages",
+    "render",
+    "render_async",
     "safe_filename",
 ]
