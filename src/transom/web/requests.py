@@ -132,6 +132,7 @@ class Request:
     """
 
     __slots__ = (
+        "_base_text",
         "_body",
         "_cookies",
         "_disconnected",
@@ -160,6 +161,7 @@ class Request:
         self._query_params: QueryParams | None = None
         self._cookies: dict[str, str] | None = None
         self._url: URL | None = None
+        self._base_text: str | None = None
         self._body: bytes | None = None
         self._json: Any = _UNSET
         self._form: FormData | None = None
@@ -315,7 +317,10 @@ class Request:
         mounted_from = scope.get(MOUNTED_FROM)
         if not mounted_from:  # not inside a mount: the common case, one lookup
             path: str = app.url_for(name, **params)
-            return URL(str(self.base_url).rstrip("/") + path)
+            base = self._base_text
+            if base is None:  # parsed once per request: a page may call url_for many times
+                base = self._base_text = str(self.base_url).rstrip("/")
+            return URL(base + path)
         return self._url_for_mounted(name, params, app, mounted_from)
 
     def _url_for_mounted(
