@@ -156,12 +156,13 @@ def get_flashed_messages(
 ) -> list[Any]:
     """The messages flashed for this user (shown once); ``[]`` in an app without sessions,
     so one layout serves apps with and without them."""
-    from transom.web import flash
+    # The module, by its full name: ``transom.web.flash`` is also the function's public name.
+    from transom.web.flash import get_flashed_messages as take_flashed
 
     request = _request(context)
     if request.scope.get("session") is None:
         return []
-    return flash.get_flashed_messages(
+    return take_flashed(
         request, with_categories=with_categories, category_filter=category_filter
     )
 
