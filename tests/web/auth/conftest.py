@@ -70,8 +70,12 @@ class StoreFactory:
 
     def stored_rows(self) -> list[tuple[object, ...]]:
         """Every row of every auth table, read past the store (to look for secrets)."""
-        tables = ("transom_users", "transom_user_roles", "transom_role_permissions")
-        tables += ("transom_tokens",)
+        tables = (
+            "transom_users",
+            "transom_user_roles",
+            "transom_role_permissions",
+            "transom_tokens",
+        )
         if self.kind == "sqlite":
             with sqlite3.connect(self.path) as db:
                 return [row for table in tables for row in db.execute(f"SELECT * FROM {table}")]

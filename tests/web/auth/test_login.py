@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from transom.client import AsyncClient
 from transom.testing import AsyncTestClient
-from transom.web.auth import LoginThrottle, SQLiteUserStore, User
+from transom.web.auth import LoginThrottle, SQLiteUserStore, User, authenticate
+from transom.web.requests import Request
+from transom.web.sessions import MemoryStore
 
 from .apps import make_app
 
@@ -20,30 +23,30 @@ async def alice(sqlite_store: SQLiteUserStore) -> User:
 
 
 @pytest.fixture
-async def client(sqlite_store: SQLiteUserStore, alice: User) -> AsyncIterator[AsyncTestClient]:
+async def client(sqlite_store: SQLiteUserStore, alice: User) -> AsyncIterator[AsyncClient]:
     async with AsyncTestClient(make_app(sqlite_store, csrf=False)) as client:
         yield client
 
 
-async def _log_in(client: AsyncTestClient, url: str = "/login") -> None:
+async def _log_in(client: AsyncClient, url: str = "/login") -> None:
     response = await client.post(url, data=FORM, follow_redirects=False)
     assert response.status_code == 303, response.text
 
 
-async def test_login_sets_the_session_user(client: AsyncTestClient) -> None:
+async def test_login_sets_the_session_user(client: AsyncClient) -> None:
     assert (await client.get("/me")).json() == {"user": "", "auth": None, "in": False}
     await _log_in(client)
     assert (await client.get("/me")).json() == {"user": "Alice", "auth": "session", "in": True}
 
 
-async def test_login_redirects_to_a_safe_next(client: AsyncTestClient) -> None:
+async def test_login_redirects_to_a_safe_next(client: AsyncClient) -> None:
     response = await client.post("/login?next=/private", data=FORM, follow_redirects=False)
     assert response.headers["location"] == "/private"
     response = await client.post("/login?next=//evil.example", data=FORM, follow_redirects=False)
     assert response.headers["location"] == "/"
 
 
-async def test_login_changes_the_session_id(client: AsyncTestClient) -> None:
+async def test_login_changes_the_session_id(client: AsyncClient) -> None:
     # An id planted before log-in (session fixation) must not be the one after it.
     await client.get("/token")  # makes a session
     before = client.cookies.get("session")
@@ -53,7 +56,7 @@ async def test_login_changes_the_session_id(client: AsyncTestClient) -> None:
     assert after and after != before
 
 
-async def test_login_the_pre_login_cookie_is_not_logged_in(client: AsyncTestClient) -> None:
+async def test_login_the_pre_login_cookie_is_not_logged_in(client: AsyncClient) -> None:
     await client.get("/token")
     planted = client.cookies.get("session")
     assert planted is not None
@@ -62,14 +65,14 @@ async def test_login_the_pre_login_cookie_is_not_logged_in(client: AsyncTestClie
     assert (await client.get("/me")).json()["in"] is False
 
 
-async def test_logout_makes_the_user_anonymous(client: AsyncTestClient) -> None:
+async def test_logout_makes_the_user_anonymous(client: AsyncClient) -> None:
     await _log_in(client)
     response = await client.post("/logout")
     assert response.json() == {"user": "", "auth": None}
     assert (await client.get("/me")).json()["in"] is False
 
 
-async def test_logout_old_cookie_replayed_is_anonymous(client: AsyncTestClient) -> None:
+async def test_logout_old_cookie_replayed_is_anonymous(client: AsyncClient) -> None:
     await _log_in(client)
     stolen = client.cookies.get("session")
     assert stolen is not None
@@ -80,7 +83,7 @@ async def test_logout_old_cookie_replayed_is_anonymous(client: AsyncTestClient) 
 
 
 async def test_session_of_a_deleted_user_is_anonymous(
-    client: AsyncTestClient, sqlite_store: SQLiteUserStore, alice: User
+    client: AsyncClient, sqlite_store: SQLiteUserStore, alice: User
 ) -> None:
     await _log_in(client)
     await sqlite_store.delete(alice.id)
@@ -106,7 +109,6 @@ async def test_login_by_another_user_drops_the_previous_data(
     sqlite_store: SQLiteUserStore, alice: User
 ) -> None:
     from transom.web.auth import login
-    from transom.web.requests import Request
     from transom.web.sessions import Session
 
     bob = await sqlite_store.create("bob", "correct horse")
@@ -121,7 +123,6 @@ async def test_login_by_another_user_drops_the_previous_data(
 
 async def test_login_refuses_a_non_user() -> None:
     from transom.web.auth import ANONYMOUS, login
-    from transom.web.requests import Request
 
     with pytest.raises(TypeError, match="User"):
         await login(Request({"type": "http", "headers": []}), ANONYMOUS)  # type: ignore[arg-type]
@@ -130,13 +131,13 @@ async def test_login_refuses_a_non_user() -> None:
 # -- throttling --------------------------------------------------------------
 
 
-async def _fail(client: AsyncTestClient, username: str = "alice") -> int:
+async def _fail(client: AsyncClient, username: str = "alice") -> int:
     data = {"username": username, "password": "wrong"}
     response = await client.post("/login", data=data, follow_redirects=False)
     return response.status_code
 
 
-async def test_throttle_per_username_429_with_retry_after(client: AsyncTestClient) -> None:
+async def test_throttle_per_username_429_with_retry_after(client: AsyncClient) -> None:
     for _ in range(5):
         assert await _fail(client) == 303
     response = await client.post("/login", data=FORM, follow_redirects=False)
@@ -146,13 +147,13 @@ async def test_throttle_per_username_429_with_retry_after(client: AsyncTestClien
     assert (await client.get("/me")).json()["in"] is False  # the right password did not count
 
 
-async def test_throttle_counts_usernames_case_insensitively(client: AsyncTestClient) -> None:
+async def test_throttle_counts_usernames_case_insensitively(client: AsyncClient) -> None:
     for name in ("alice", "ALICE", "Alice", "\uff41lice", " alice"):
         assert await _fail(client, name) == 303
     assert await _fail(client, "aLiCe") == 429
 
 
-async def test_throttle_success_resets_the_username_counter(client: AsyncTestClient) -> None:
+async def test_throttle_success_resets_the_username_counter(client: AsyncClient) -> None:
     for _ in range(4):
         assert await _fail(client) == 303
     await _log_in(client)
@@ -161,7 +162,7 @@ async def test_throttle_success_resets_the_username_counter(client: AsyncTestCli
     assert await _fail(client) == 429
 
 
-async def test_throttle_unknown_usernames_are_counted_too(client: AsyncTestClient) -> None:
+async def test_throttle_unknown_usernames_are_counted_too(client: AsyncClient) -> None:
     for _ in range(5):
         assert await _fail(client, "nobody") == 303
     assert await _fail(client, "nobody") == 429
@@ -203,3 +204,63 @@ def test_login_throttle_refuses_bad_settings(options: dict[str, float]) -> None:
 
     with pytest.raises(ConfigurationError):
         LoginThrottle(**options)  # type: ignore[arg-type]
+
+
+# -- authenticate() outside the App --------------------------------------------
+
+
+class _App:
+    """The parts of an App that authenticate() reads."""
+
+    def __init__(self, users: object = None, counters: object = None) -> None:
+        from transom.web.requests import State
+
+        self.user_store = users
+        self.counters = counters
+        self.state = State()
+
+
+def _request(app: object) -> Request:
+    return Request({"type": "http", "headers": [], "app": app, "client": ("192.0.2.1", 1)})
+
+
+async def test_authenticate_needs_a_user_store() -> None:
+    from transom.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="user_store"):
+        await authenticate(_request(_App(counters=MemoryStore())), "alice", "pw")
+
+
+async def test_authenticate_needs_counters(sqlite_store: SQLiteUserStore) -> None:
+    from transom.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="transom App"):
+        await authenticate(_request(_App(sqlite_store)), "alice", "pw")
+
+
+async def test_authenticate_explicit_throttle_and_store(
+    sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    from transom.exceptions import HTTPError
+
+    request = _request(_App(counters=MemoryStore()))
+    throttle = LoginThrottle(per_username=1, per_address=None, window=30)
+    assert await authenticate(request, "alice", "x", users=sqlite_store, throttle=throttle) is None
+    with pytest.raises(HTTPError) as raised:
+        await authenticate(request, "alice", "correct horse", users=sqlite_store, throttle=throttle)
+    assert raised.value.status_code == 429
+    assert raised.value.headers == {"Retry-After": "30"}
+
+
+async def test_authenticate_counts_invalid_usernames(
+    sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    from transom.exceptions import HTTPError
+
+    request = _request(_App(sqlite_store, MemoryStore()))
+    request.app.state.login_throttle = LoginThrottle(per_username=2, per_address=None)
+    for _ in range(2):
+        assert await authenticate(request, "bad\x00name", "x") is None
+    with pytest.raises(HTTPError):
+        await authenticate(request, "bad\x00name", "x")
+    assert await authenticate(request, "alice", "correct horse") == alice

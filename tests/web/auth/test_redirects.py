@@ -46,6 +46,7 @@ ATTACKS = [
     "/%5cevil.example",
     "/%252F%252Fevil.example",
     "/%25252Fevil.example",
+    "/%25252525252Fevil.example",
     "/%09/evil.example",
     "/%0A/evil.example",
     "/%0D/evil.example",
@@ -78,6 +79,8 @@ ALLOWED = [
     "/a/b/../c",
     "/a//b",
     "/%41",
+    "/100%",
+    "/100%zz",
 ]
 
 

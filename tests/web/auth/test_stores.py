@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from transom.web.auth import (
@@ -15,7 +17,7 @@ from transom.web.auth import (
 )
 from transom.web.auth.base import BaseUserStore
 
-from .conftest import StoreFactory
+from .conftest import StoreFactory, cheap_hasher
 
 
 def test_store_implements_the_protocol(store: BaseUserStore) -> None:
@@ -192,3 +194,52 @@ async def test_store_close_then_reuse_reopens(store: BaseUserStore) -> None:
     alice = await store.create("alice", "correct horse")
     await store.close()
     assert await store.get(alice.id) == alice
+
+
+async def test_store_get_by_invalid_username_is_none(store: BaseUserStore) -> None:
+    assert await store.get_by_username("\x00") is None
+
+
+async def test_store_user_argument_must_be_a_user_or_an_id(store: BaseUserStore) -> None:
+    with pytest.raises(TypeError, match="user id"):
+        await store.issue_token("alice")  # type: ignore[arg-type]
+
+
+async def test_store_refuses_bad_role_and_permission_names(store: BaseUserStore) -> None:
+    with pytest.raises(ValueError, match="role"):
+        await store.create("alice", "correct horse", roles=[" admin"])
+    with pytest.raises(ValueError, match="permission"):
+        await store.grant("admin", "p" * 151)
+    with pytest.raises(ValueError, match="permission"):
+        await store.grant("admin", "notes\x00delete")
+
+
+def test_sqlite_store_reopens_after_fork(tmp_path: Path) -> None:
+    import asyncio
+    import multiprocessing
+
+    from transom.web.auth import SQLiteUserStore
+
+    store = SQLiteUserStore(tmp_path / "users.db", hasher=cheap_hasher())
+    alice = asyncio.run(store.create("alice", "correct horse"))
+    parent_connection = store._connection
+
+    def child() -> None:
+        # No password work here: the child uses only SQL (the thread pool that
+        # runs argon2 does not survive fork() once started).
+        async def work() -> None:
+            assert await store.get_by_username("alice") == alice
+            assert store._connection is not parent_connection
+            await store.add_role(alice.id, "from-child")
+
+        asyncio.run(work())
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(30)
+    if process.exitcode is None:
+        process.kill()
+    assert process.exitcode == 0
+    found = asyncio.run(store.get(alice.id))
+    assert found is not None and found.has_role("from-child")
+    asyncio.run(store.close())

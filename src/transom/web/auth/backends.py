@@ -118,18 +118,16 @@ class BasicAuth:
         return user
 
 
-def _challenges(request: Request, failed: AuthBackend | None = None) -> str:
+def _challenges(request: Request, failed: AuthBackend) -> str:
     """Every challenge the app offers, the failed backend's with its error."""
     authenticator = getattr(request.app, "authenticator", None)
     backends = authenticator.backends if isinstance(authenticator, Authenticator) else []
-    if failed is not None and failed not in backends:
+    if failed not in backends:  # a backend used on its own, outside the app's list
         backends = [failed, *backends]
-    if not backends:
-        return 'Bearer realm="transom"'
     return ", ".join(backend.challenge(backend is failed) for backend in backends)
 
 
-def _unauthorized(request: Request, detail: str, failed: AuthBackend | None = None) -> HTTPError:
+def _unauthorized(request: Request, detail: str, failed: AuthBackend) -> HTTPError:
     return HTTPError(401, detail, headers={"WWW-Authenticate": _challenges(request, failed)})
 
 

@@ -109,17 +109,25 @@ class _Pool:
         self._connect = connect
         self._size = size
         self._idle: list[AsyncConnection[Any]] = []
+        self._orphans: list[AsyncConnection[Any]] = []
         self._owner: tuple[int, asyncio.AbstractEventLoop] | None = None
         self._slots = asyncio.Semaphore(size)
 
     def _check_owner(self) -> None:
         owner = (os.getpid(), asyncio.get_running_loop())
-        if self._owner != owner:
-            # Another loop or process: these connections cannot be used here.
-            # psycopg closes a connection only in the process that opened it.
-            self._idle = []
-            self._slots = asyncio.Semaphore(self._size)
-            self._owner = owner
+        if self._owner == owner:
+            return
+        # Another loop or process: these connections cannot be used here.
+        if self._owner is not None and self._owner[0] == owner[0]:
+            for connection in self._idle:  # same process: close at once, no loop needed
+                connection.pgconn.finish()
+        else:
+            # A forked child must not close its parent's connections (that would
+            # end the parent's sessions); keep them referenced, never used.
+            self._orphans.extend(self._idle)
+        self._idle = []
+        self._slots = asyncio.Semaphore(self._size)
+        self._owner = owner
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
