@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -264,3 +265,21 @@ async def test_authenticate_counts_invalid_usernames(
     with pytest.raises(HTTPError):
         await authenticate(request, "bad\x00name", "x")
     assert await authenticate(request, "alice", "correct horse") == alice
+
+
+async def test_throttle_with_counters_in_a_sqlite_store(
+    sqlite_store: SQLiteUserStore, alice: User, tmp_path: Path
+) -> None:
+    # Counters live in the session store's backend: the SQLite one counts the same way.
+    from transom.web.sessions import SQLiteStore
+
+    sessions = SQLiteStore(tmp_path / "sessions.db")
+    app = make_app(sqlite_store, csrf=False, session_store=sessions)
+    app.state.login_throttle = LoginThrottle(per_username=2, per_address=3, window=60)
+    async with AsyncTestClient(app) as client:
+        assert await _fail(client) == 303
+        assert await _fail(client) == 303
+        assert await _fail(client) == 429
+        assert await _fail(client, "bob") == 303
+        assert await _fail(client, "carol") == 429  # the address's third failure was bob's
+    await sessions.close()

@@ -107,3 +107,11 @@ async def test_postgres_concurrent_duplicate_create(pg_schema: str) -> None:
     )
     assert sum(isinstance(result, UserExists) for result in results) == 4
     await store.close()
+
+
+def test_postgres_store_loads_on_first_use_of_its_name() -> None:
+    import transom.web.auth as auth
+
+    assert auth.PostgresUserStore is PostgresUserStore
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        auth.Nope  # noqa: B018
