@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import os
 import threading
+import warnings
 
 import pytest
 
@@ -49,3 +52,19 @@ def test_configure_after_start_is_refused() -> None:
 def test_configure_rejects_bad_bound(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="positive int"):
         concurrency.configure(max_threads=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_run_sync_works_in_a_child_forked_after_the_pool_started() -> None:
+    assert asyncio.run(run_sync(lambda: 1)) == 1  # the parent's pool now has threads
+    with warnings.catch_warnings():  # 3.12+ warns about forking a process that has threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if a blocking call completes
+        try:
+            ok = asyncio.run(asyncio.wait_for(run_sync(lambda: 2), 5)) == 2
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar, cast
@@ -45,6 +46,17 @@ def configure(max_threads: int) -> None:
             "the thread pool is already running: call configure() before serving requests"
         )
     _max_threads = max_threads
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's threads: a pool inherited from it would
+    queue work that no thread ever runs. The child makes its own on first use."""
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _get_executor() -> ThreadPoolExecutor:

@@ -162,9 +162,7 @@ def get_flashed_messages(
     request = _request(context)
     if request.scope.get("session") is None:
         return []
-    return take_flashed(
-        request, with_categories=with_categories, category_filter=category_filter
-    )
+    return take_flashed(request, with_categories=with_categories, category_filter=category_filter)
 
 
 def make_globals(debug: bool) -> dict[str, Any]:
