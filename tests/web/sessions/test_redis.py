@@ -263,3 +263,16 @@ def test_redis_store_opens_new_connections_after_fork(redis_prefix: str) -> None
         return found
 
     assert asyncio.run(in_parent()) == (b"c", 2)
+
+
+def test_redis_store_keeps_a_client_per_event_loop(redis_prefix: str) -> None:
+    store = RedisStore(REDIS_URL, prefix=redis_prefix)
+    loops = [asyncio.new_event_loop(), asyncio.new_event_loop()]
+    try:
+        for loop in loops * 2:  # connections of one loop cannot serve the other
+            loop.run_until_complete(store.hit("k", 60))
+        assert loops[1].run_until_complete(store.hit("k", 60, cost=0))[0] == 4
+    finally:
+        for loop in loops:
+            loop.run_until_complete(store.close())
+            loop.close()

@@ -17,10 +17,12 @@ Theory of operation
   answer within ``socket_timeout``, raises ``StoreUnavailable`` (the app
   answers 503). The pool drops the broken connection, so the first call
   after the server is back opens a new one and works.
-- **Processes.** ``redis.asyncio`` connections belong to the process (and
-  event loop) that opened them; a store built from a URL notices a
-  ``fork`` and builds a new client in the child, setting the parent's aside
-  untouched.
+- **Processes and loops.** ``redis.asyncio`` connections belong to the
+  process and the event loop that opened them. A store built from a URL
+  keeps one client per event loop (in practice one: the worker's), and
+  after a ``fork`` builds new ones in the child, setting the parent's
+  aside untouched. ``close()`` closes the running loop's client, which
+  opens new connections if it is called again.
 
 ``redis`` is an optional dependency (``pip install 'transom[redis]'``),
 imported when the first ``RedisStore`` is built.
@@ -28,6 +30,7 @@ imported when the first ``RedisStore`` is built.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
@@ -131,6 +134,8 @@ class RedisStore(SessionStore):
             self._url, self._options, self._client = None, {}, url_or_client
         self._where = _without_password(self._url) if self._url else repr(self._client)
         self._pid = os.getpid()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop self._client is for
+        self._clients: dict[asyncio.AbstractEventLoop, Redis] = {}
         self._inherited: list[Redis] = []  # clients from before a fork: kept, never used
         self._hit = self._client.register_script(_HIT_SCRIPT)
 
@@ -196,9 +201,14 @@ class RedisStore(SessionStore):
             await self._current().ping()
 
     async def close(self) -> None:
-        """Close the connection pool of a client this store built (not one passed in)."""
+        """Close the connections of the running loop (the app does it at shutdown).
+
+        Call it before an event loop that used the store closes: connections
+        left on a closed loop cannot be closed any more. A client passed in
+        is the caller's to close.
+        """
         if self._url is not None and self._pid == os.getpid():
-            await self._client.aclose()
+            await self._current().aclose()  # the pool stays usable: it reconnects if called
 
     @contextlib.contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -211,8 +221,29 @@ class RedisStore(SessionStore):
             ) from exc
 
     def _current(self) -> Redis:
-        """This process's client (a new one after ``fork``, for a store built from a URL)."""
-        if self._pid != os.getpid() and self._url is not None:
-            self._inherited.append(self._client)
-            self._client, self._pid = self._new_client(), os.getpid()
+        """The client for this process and event loop."""
+        loop = asyncio.get_running_loop()
+        if loop is self._loop and self._pid == os.getpid():
+            return self._client
+        if self._url is not None:
+            self._switch_to(loop)
+        else:  # a client passed in: the caller's to use on one loop
+            self._loop = loop
         return self._client
+
+    def _switch_to(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Use (or build) the client of ``loop``: connections belong to one loop and process.
+
+        Clients of other loops and of the parent process are kept, never
+        used from here and never closed from here (they can only be closed
+        on their own loop, in their own process).
+        """
+        if self._pid != os.getpid():
+            self._inherited += [self._client, *self._clients.values()]
+            self._clients.clear()
+            self._client, self._loop, self._pid = self._new_client(), None, os.getpid()
+        if self._loop is None:  # the first loop takes the client built so far
+            self._clients[loop] = self._client
+        elif loop not in self._clients:
+            self._clients[loop] = self._new_client()
+        self._client, self._loop = self._clients[loop], loop
