@@ -2,6 +2,9 @@
 
 - two servers on one ``RedisStore``: a session written through one is read
   through the other;
+- two servers on one ``RedisStore`` and one ``SQLiteUserStore`` file: a
+  log-in on one is seen by the other, a log-out on the other ends it on both,
+  and the logged-in cookie replayed afterwards is anonymous;
 - ``SQLiteStore`` keeps a session across a server restart;
 - ``--workers 2`` on one SQLite file: concurrent requests writing sessions,
   each request on a new connection so the workers take turns; no error, no
@@ -22,6 +25,7 @@ import redis.asyncio
 
 from tests.server.processes import ServerProcess
 from transom.client import AsyncClient
+from transom.web.auth import PasswordHasher, SQLiteUserStore
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -45,15 +49,60 @@ async def show(request: Request):
 """
 
 
+# Sessions in Redis, users in one SQLite file; the log-in form is a bare token.
+AUTH_APP = """
+import os
+from transom import App, RedirectResponse, Request
+from transom.web.auth import PasswordHasher, SQLiteUserStore, authenticate, login, logout
+from transom.web.csrf import csrf_token
+from transom.web.sessions import RedisStore
+
+users = SQLiteUserStore(USERS, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+app = App(secret_key="auth-across-processes", session_store=STORE, user_store=users)
+
+
+@app.get("/login")
+async def login_page(request: Request):
+    return {"csrf": csrf_token(request)}
+
+
+@app.post("/login")
+async def do_login(request: Request):
+    form = await request.form()
+    user = await authenticate(request, form["username"], form["password"])
+    if user is None:
+        return {"error": "wrong username or password"}
+    await login(request, user)
+    return RedirectResponse("/me", status_code=303)
+
+
+@app.get("/me")
+async def me(request: Request):
+    user = request.user
+    return {"pid": os.getpid(), "user": user.username if user.is_authenticated else None}
+
+
+@app.post("/logout")
+async def do_logout(request: Request):
+    await logout(request)
+    return RedirectResponse("/login", status_code=303)
+"""
+
+USERNAME = "alice"
+PASSWORD = "correct horse battery staple"
+
+
+def cheap_hasher() -> PasswordHasher:
+    return PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
 def write_app(directory: Path, store: str) -> str:
     (directory / "sessionapp.py").write_text(APP.replace("STORE", store))
     return "sessionapp:app"
 
 
-async def start(directory: Path, *args: str) -> ServerProcess:
-    return await ServerProcess.start(
-        directory, "sessionapp:app", "--port", "0", "--no-access-log", *args
-    )
+async def start(directory: Path, *args: str, app: str = "sessionapp:app") -> ServerProcess:
+    return await ServerProcess.start(directory, app, "--port", "0", "--no-access-log", *args)
 
 
 async def stop(server: ServerProcess) -> None:
@@ -70,8 +119,9 @@ async def get_json(client: AsyncClient, port: int, path: str) -> Any:
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
     prefix = f"transom-test:{secrets.token_hex(8)}:"
-    yield prefix
     client = redis.asyncio.Redis.from_url(REDIS_URL)
+    await client.ping()  # Redis down is a failure here, not a skip
+    yield prefix
     keys = [key async for key in client.scan_iter(match=prefix + "*")]
     if keys:
         await client.delete(*keys)
@@ -92,6 +142,79 @@ async def test_sessions_shared_by_two_servers_on_one_redis(
             assert read["items"] == ["one"]
             await get_json(client, second.port, "/append/two")
             assert (await get_json(client, first.port, "/session"))["items"] == ["one", "two"]
+        await stop(first)
+        await stop(second)
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def create_user(path: Path) -> None:
+    users = SQLiteUserStore(path, hasher=cheap_hasher())
+    try:
+        await users.create(USERNAME, PASSWORD)
+    finally:
+        await users.close()
+
+
+async def token(client: AsyncClient, port: int) -> str:
+    """A CSRF token for the browser's session, as a log-in page would render it."""
+    value = (await get_json(client, port, "/login"))["csrf"]
+    assert isinstance(value, str) and value
+    return value
+
+
+async def post_form(client: AsyncClient, port: int, path: str, **form: str) -> str:
+    """POST a form with the page's token; the 303 target."""
+    form["csrf_token"] = await token(client, port)
+    response = await client.post(f"http://127.0.0.1:{port}{path}", data=form)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+async def user_of(port: int, cookie: str) -> Any:
+    """``/me`` for a bare ``Cookie`` header, from a client with an empty jar."""
+    async with AsyncClient(timeout=10, follow_redirects=False) as stranger:
+        response = await stranger.get(f"http://127.0.0.1:{port}/me", headers={"cookie": cookie})
+        assert response.status_code == 200, response.text
+        return response.json()["user"]
+
+
+def session_cookie(client: AsyncClient) -> str:
+    """The browser's session cookie as a ``Cookie`` header value."""
+    return f"session={client.cookies['session']}"
+
+
+async def test_login_on_one_server_seen_by_another_sharing_redis_and_users(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    users_db = tmp_path / "users.db"
+    await create_user(users_db)
+    store = f"RedisStore({REDIS_URL!r}, prefix={redis_prefix!r})"
+    source = AUTH_APP.replace("STORE", store).replace("USERS", repr(str(users_db)))
+    (tmp_path / "authapp.py").write_text(source)
+    first = await start(tmp_path, app="authapp:app")
+    second = await start(tmp_path, app="authapp:app")
+    a, b = first.port, second.port
+    try:
+        # One browser: one cookie jar, host-only cookies for 127.0.0.1 that go
+        # to both ports (cookies do not isolate by port, RFC 6265 §8.5).
+        async with AsyncClient(timeout=10, follow_redirects=False) as browser:
+            await token(browser, a)
+            anonymous = session_cookie(browser)
+            assert (await get_json(browser, b, "/me"))["user"] is None
+            assert await post_form(browser, a, "/login", username=USERNAME, password=PASSWORD)
+            logged_in = session_cookie(browser)
+            assert logged_in != anonymous  # a new session id at log-in (no fixation)
+            seen = await get_json(browser, b, "/me")
+            assert seen["user"] == USERNAME
+            assert seen["pid"] != (await get_json(browser, a, "/me"))["pid"]
+            assert await user_of(b, logged_in) == USERNAME  # the cookie alone carries it
+            assert await post_form(browser, b, "/logout") == "/login"
+            assert browser.cookies.get("session") != logged_in.partition("=")[2]
+            assert (await get_json(browser, a, "/me"))["user"] is None
+        assert await user_of(a, logged_in) is None  # replayed after log-out
+        assert await user_of(b, logged_in) is None
         await stop(first)
         await stop(second)
     finally:
