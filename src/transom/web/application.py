@@ -324,12 +324,24 @@ class App(Router):
                     response, request = await route.handle(scope, receive, params)
                 else:
                     request = route.request_class(scope, receive, max_body_size=route.max_body_size)
-                    if self.sessions is not None and "session" not in scope:
-                        session = scope["session"] = await self._load_session(scope)
-                    response = await self._secured_call(route, request, params)
+                    sessions = self.sessions
+                    if sessions is not None and "session" not in scope:
+                        session = scope["session"] = await sessions.load(scope)
+                    if self.authenticator is None and self.csrf_config is None:
+                        denied = (
+                            await self._guard(route, request) if any(route.guard_lists) else None
+                        )
+                    else:
+                        denied = await self._secure(route, request)
+                    if denied is None:
+                        response, _ = await route.handle(scope, receive, params, request)
+                    else:
+                        response = denied
             else:
                 response = found
         except Exception as exc:
+            if isinstance(exc, StoreUnavailable):  # Redis, PostgreSQL or a locked SQLite file
+                exc = _unavailable(exc)
             try:
                 handled = await handle_request_error(self.exception_handlers, scope, receive, exc)
                 if handled is None:
@@ -344,7 +356,11 @@ class App(Router):
                 )
         if isinstance(response, Response):
             if session is not None and unhandled is None:
-                response = await self._save_session(session, scope, response)
+                try:
+                    await self.sessions.commit(session, scope, response.raw_headers)  # type: ignore[union-attr]  # session implies sessions
+                except StoreUnavailable as exc:
+                    refusal = _unavailable(exc)
+                    response = error_response(scope, 503, refusal.detail, refusal.headers)
             extra = scope.get(EXTRA_HEADERS)
             if extra:
                 response.raw_headers.extend(extra)
@@ -356,32 +372,11 @@ class App(Router):
         if unhandled is not None and should_reraise(scope):
             raise unhandled
 
-    async def _load_session(self, scope: Scope) -> Any:
-        assert self.sessions is not None
-        try:
-            return await self.sessions.load(scope)
-        except StoreUnavailable as exc:
-            raise _unavailable("session store", exc) from exc
-
-    async def _save_session(self, session: Any, scope: Scope, response: Response) -> Response:
-        assert self.sessions is not None
-        try:
-            await self.sessions.commit(session, scope, response.raw_headers)
-        except StoreUnavailable as exc:
-            error = _unavailable("session store", exc)
-            return error_response(scope, error.status_code, error.detail, error.headers)
-        return response
-
-    async def _secured_call(
-        self, route: Route, request: Request, params: dict[str, Any] | None
-    ) -> Response:
-        """Users, CSRF, guards, then the handler (see the module docstring)."""
+    async def _secure(self, route: Route, request: Request) -> Response | None:
+        """Users, CSRF, then the guards (see the module docstring); a response refuses."""
         scope = request.scope
         if self.authenticator is not None and "user" not in scope:
-            try:
-                scope["user"], scope["auth"] = await self.authenticator.resolve(request)
-            except StoreUnavailable as exc:
-                raise _unavailable("user store", exc) from exc
+            scope["user"], scope["auth"] = await self.authenticator.resolve(request)
         if (
             self.csrf_config is not None
             and request.method not in _SAFE_METHODS
@@ -392,15 +387,14 @@ class App(Router):
             denied = await check_request(request)
             if denied is not None:
                 return denied
+        return await self._guard(route, request)
+
+    async def _guard(self, route: Route, request: Request) -> Response | None:
         for guard in route.guards():
-            try:
-                denied = await guard(request)
-            except StoreUnavailable as exc:  # rate-limit counters live in the session store
-                raise _unavailable("counter store", exc) from exc
+            denied = await guard(request)
             if denied is not None:
                 return denied
-        response, _ = await route.handle(scope, request._receive, params, request)
-        return response
+        return None
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -474,10 +468,12 @@ class App(Router):
 _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))  # RFC 9110 §9.2.1
 
 
-def _unavailable(what: str, exc: Exception) -> HTTPError:
-    logger.error("The %s is unavailable: %s", what, exc)
+def _unavailable(exc: StoreUnavailable) -> HTTPError:
+    logger.error("A store is unavailable: %s", exc)
     return HTTPError(
-        503, f"the {what} is unavailable; try again shortly", headers={"Retry-After": "1"}
+        503,
+        "a store this service depends on is unavailable; try again shortly",
+        headers={"Retry-After": "1"},
     )
 
 

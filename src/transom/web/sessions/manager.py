@@ -90,7 +90,15 @@ class SessionConfig:
 class SessionManager:
     """Loads and saves ``request.session`` for one app (see the module docstring)."""
 
-    __slots__ = ("_cookie_key", "_signer", "_touch_after", "config", "store")
+    __slots__ = (
+        "_attributes",
+        "_cookie_key",
+        "_signer",
+        "_touch_after",
+        "_verified",
+        "config",
+        "store",
+    )
 
     def __init__(self, store: SessionStore, signer: Signer, config: SessionConfig) -> None:
         if not isinstance(store, SessionStore):
@@ -104,6 +112,13 @@ class SessionManager:
         self._cookie_key = config.cookie_name
         idle = config.idle_timeout
         self._touch_after = None if idle is None else max(1.0, idle / 10)
+        # The fixed attributes of the cookie line, without and with Secure, made once
+        # (the config was checked by SetCookie in SessionConfig).
+        self._attributes = (_attributes(config, False), _attributes(config, True))
+        # Server-side stores: cookies whose signature was checked, and the id in them. A
+        # browser sends the same signed id on every request; only a string that verified
+        # before can hit, so this skips work, never a check. Bounded: cleared when full.
+        self._verified: dict[str, bytes] = {}
 
     @property
     def cookie_name(self) -> str:
@@ -120,7 +135,13 @@ class SessionManager:
         check = None if self.store.server_side else self._check_size
         value = _cookie(scope, self._cookie_key)
         if value:
-            payload = self._signer.unsign(value)
+            payload = self._verified.get(value)
+            if payload is None:
+                payload = self._signer.unsign(value)
+                if payload is not None and self.store.server_side:
+                    if len(self._verified) >= _VERIFIED_MAX:
+                        self._verified.clear()
+                    self._verified[value] = payload
             if payload is not None:
                 found = await self._open(payload)
                 if found is not None:
@@ -229,15 +250,18 @@ class SessionManager:
         secure = config.secure
         if secure is None:
             secure = scope.get("scheme") in ("https", "wss")
-        if remaining <= 0:
-            max_age: int | None = 0
-        else:
-            max_age = None if config.browser_session else math.ceil(remaining)
+        if remaining > 0:  # the common case, from the ready attribute text
+            attributes = self._attributes[secure]
+            if config.browser_session:
+                line = f"{self._cookie_key}={value}{attributes}"
+            else:
+                line = f"{self._cookie_key}={value}; Max-Age={math.ceil(remaining)}{attributes}"
+            return (b"set-cookie", line.encode("latin-1"))
         cookie = SetCookie(
             self._cookie_key,
             value,
-            max_age=max_age,
-            expires=0 if max_age == 0 else None,
+            max_age=0,
+            expires=0,
             domain=config.domain,
             path=config.path,
             secure=secure,
@@ -250,16 +274,41 @@ class SessionManager:
         size = len(self._cookie_key) + 1 + len(cookie)
         limit = getattr(self.store, "max_size", 4096)
         if size > limit:
-            raise SessionTooLarge(
-                f"the session would make a {size}-byte cookie; browsers keep at most {limit} "
-                "(RFC 6265 §6.1). Keep less in the session (ids, not objects), or use a "
-                "server-side store: App(session_store=SQLiteStore('app.db'))"
-            )
+            raise _too_large(size, limit)
 
     def _check_size(self, data: dict[str, Any]) -> None:
-        """Run on every ``session[key] = value`` with the CookieStore: fail at the assignment."""
-        now = time.time()
-        self._check_length(self._signer.sign(_dump_record(now, now, data)))
+        """Run on every ``session[key] = value`` with the CookieStore: fail at the assignment.
+
+        The cookie's length follows from the record's: unpadded base64 of n bytes is
+        ceil(4n/3) characters, then a dot and the 43-character MAC. Nothing is signed here.
+        """
+        record = len(_dump_record(_TIMESTAMP, _TIMESTAMP, data))
+        limit = getattr(self.store, "max_size", 4096)
+        size = len(self._cookie_key) + 1 + -(-4 * record // 3) + 1 + 43
+        if size > limit:
+            raise _too_large(size, limit)
+
+
+_TIMESTAMP = 9_999_999_999  # as wide as any timestamp a record will hold
+_VERIFIED_MAX = 4096
+_SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
+
+
+def _attributes(config: SessionConfig, secure: bool) -> str:
+    """``; Domain=...; Path=...; Secure; HttpOnly; SameSite=...`` (RFC 6265 §4.1.1)."""
+    text = "" if config.domain is None else f"; Domain={config.domain}"
+    text += f"; Path={config.path}"
+    if secure:
+        text += "; Secure"
+    return text + f"; HttpOnly; SameSite={_SAMESITE[config.samesite]}"
+
+
+def _too_large(size: int, limit: int) -> SessionTooLarge:
+    return SessionTooLarge(
+        f"the session would make a {size}-byte cookie; browsers keep at most {limit} "
+        "(RFC 6265 §6.1). Keep less in the session (ids, not objects), or use a "
+        "server-side store: App(session_store=SQLiteStore('app.db'))"
+    )
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -279,9 +328,13 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per call
+_decode = json.JSONDecoder().decode
+
+
 def _dump_record(created: float, last_seen: float, data: dict[str, Any]) -> bytes:
     try:
-        text = json.dumps([int(created), int(last_seen), data], separators=(",", ":"))
+        text = _encode([int(created), int(last_seen), data])
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"session values must be JSON-serialisable (str, int, float, bool, None, lists and "
@@ -292,15 +345,15 @@ def _dump_record(created: float, last_seen: float, data: dict[str, Any]) -> byte
 
 def _parse_record(record: bytes) -> tuple[float, float, dict[str, Any]] | None:
     try:
-        parsed = json.loads(record)
+        parsed = _decode(record.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if (
-        not isinstance(parsed, list)
+        type(parsed) is not list
         or len(parsed) != 3
-        or not isinstance(parsed[0], int)
-        or not isinstance(parsed[1], int)
-        or not isinstance(parsed[2], dict)
+        or type(parsed[0]) is not int
+        or type(parsed[1]) is not int
+        or type(parsed[2]) is not dict
     ):
         return None
     return float(parsed[0]), float(parsed[1]), parsed[2]

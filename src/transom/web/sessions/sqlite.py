@@ -5,12 +5,21 @@ every worker process of one machine, kept across restarts.
 
 Theory of operation
 -------------------
-- **Inline calls.** Each method runs one short statement on a primary-key
-  or ``expires`` index, in SQLite's autocommit mode, directly on the event
-  loop. A thread pool would cost more than the statement itself (a hop to a
-  thread and back for a few microseconds of work), so there is none; the
-  price is that a call waiting on another process's write lock blocks the
-  loop for up to ``busy_timeout`` seconds, which is why that timeout is short.
+- **Inline calls.** Each method runs short statements on a primary-key
+  or ``expires`` index directly on the event loop. A thread pool would cost
+  more than the statement itself (a hop to a thread and back for a few
+  microseconds of work), so there is none; the price is that a call waiting
+  on another process's write lock blocks the loop for up to
+  ``busy_timeout`` seconds, which is why that timeout is short.
+- **Saves are batched.** A commit takes SQLite's locks and writes the WAL
+  (most of a save's cost), so the ``save`` calls of one event-loop turn go
+  into one transaction: each ``save`` queues its record and waits; the
+  flush, scheduled once per turn, writes the queue in one ``BEGIN
+  IMMEDIATE ... COMMIT`` and then wakes every waiter, with the error if the
+  write failed. A ``save`` returns only once its record is committed, so a
+  response never leaves before its session is stored, and another worker
+  that gets the next request reads it. ``load`` and ``delete`` see queued
+  records first, so a process always reads its own writes.
 - **Several processes.** The file is in WAL mode (readers never wait for
   the writer; writers queue on SQLite's lock, waiting up to
   ``busy_timeout``) with ``synchronous=NORMAL`` (a commit is durable once
@@ -39,6 +48,7 @@ if missing; they may share a file with the application's own tables.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import time
@@ -64,6 +74,18 @@ _SAVE = (
     "ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires = excluded.expires"
 )
 _DELETE = "DELETE FROM sessions WHERE id = ?"
+
+# Bumped in a forked child: a store compares it instead of calling getpid() on every call.
+_fork_generation = 0
+
+
+def _after_fork_in_child() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 # A window that has ended starts again at this hit (count = cost); the SET
 # expressions all read the row as it was before the update.
 _HIT = (
@@ -112,6 +134,10 @@ class SQLiteStore(SessionStore):
         self.busy_timeout = busy_timeout
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self._generation = -1  # _fork_generation when the connection was opened
+        # Saves of this event-loop turn, waiting for one commit (see the module docstring).
+        self._queued: dict[str, tuple[bytes, float]] = {}
+        self._waiters: list[asyncio.Future[None]] = []
         self._next_cleanup = 0.0  # monotonic; 0: clean at the first write
         self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
 
@@ -119,15 +145,62 @@ class SQLiteStore(SessionStore):
         return f"SQLiteStore({self.path!r})"
 
     async def load(self, session_id: str) -> bytes | None:
-        row = self._run(_LOAD, (session_id, time.time())).fetchone()
+        now = time.time()
+        queued = self._queued.get(session_id)
+        if queued is not None:
+            return queued[0] if queued[1] > now else None
+        row = self._run(_LOAD, (session_id, now)).fetchone()
         return None if row is None else bytes(row[0])
 
     async def save(self, session_id: str, record: bytes, ttl: float) -> None:
-        self._run(_SAVE, (session_id, record, time.time() + ttl))
-        self._maybe_clean_up()
+        loop = asyncio.get_running_loop()
+        if not self._waiters:
+            loop.call_soon(self._flush)
+        self._queued[session_id] = (record, time.time() + ttl)
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        await waiter
 
     async def delete(self, session_id: str) -> None:
+        self._queued.pop(session_id, None)
         self._run(_DELETE, (session_id,))
+
+    def _flush(self) -> None:
+        """Commit the queued saves in one transaction; wake their callers."""
+        queued, self._queued = self._queued, {}
+        waiters, self._waiters = self._waiters, []
+        error: BaseException | None = None
+        try:
+            if queued:
+                self._write(queued)
+            self._maybe_clean_up()
+        except BaseException as exc:  # every waiter gets it; nothing escapes into the loop
+            error = exc
+        for waiter in waiters:
+            if waiter.done():  # its caller was cancelled
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+
+    def _write(self, queued: dict[str, tuple[bytes, float]]) -> None:
+        connection = self._connection_for_this_process()
+        rows = [(session_id, record, expires) for session_id, (record, expires) in queued.items()]
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(_SAVE, rows)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, corrupt
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise self._unavailable(exc) from exc
 
     async def hit(self, key: str, window: float, cost: int = 1) -> tuple[int, float]:
         now = time.time()
@@ -162,10 +235,14 @@ class SQLiteStore(SessionStore):
         if time.monotonic() >= self._next_cleanup:
             self.clean_up()
 
-    def _run(self, sql: str, params: tuple[object, ...] | dict[str, object]) -> sqlite3.Cursor:
+    def _connection_for_this_process(self) -> sqlite3.Connection:
         connection = self._connection
-        if connection is None or self._pid != os.getpid():
+        if connection is None or self._generation != _fork_generation:
             connection = self._connect()
+        return connection
+
+    def _run(self, sql: str, params: tuple[object, ...] | dict[str, object]) -> sqlite3.Cursor:
+        connection = self._connection_for_this_process()
         try:
             # The fetch that follows a SELECT or RETURNING cannot block: the
             # statement has stepped to its first row inside execute().
@@ -196,6 +273,7 @@ class SQLiteStore(SessionStore):
             connection.close()
             raise self._unavailable(exc) from exc
         self._connection, self._pid = connection, os.getpid()
+        self._generation = _fork_generation
         return connection
 
     def _set_up(self, connection: sqlite3.Connection) -> None:
