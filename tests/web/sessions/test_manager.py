@@ -366,3 +366,19 @@ def test_session_config_refuses_bad_settings(options: dict[str, Any], message: s
 def test_session_store_must_be_a_session_store() -> None:
     with pytest.raises(ConfigurationError, match="SessionStore"):
         App(secret_key=KEY, session_store="app.db")  # type: ignore[arg-type]  # misuse under test
+
+
+def test_session_remembered_cookies_are_bounded_and_only_ours() -> None:
+    app = make_app(MemoryStore())
+    manager = app.sessions
+    assert manager is not None
+    client = TestClient(app)
+    value = session_cookie(client.get("/set/a/1"))
+    assert value in manager._verified  # the id cookie it issued
+    forged = value[:-4] + "AAAA"
+    response = TestClient(app).get("/get", headers={"cookie": f"session={forged}"})
+    assert response.json() == {}
+    assert forged not in manager._verified
+    for n in range(manager_module._VERIFIED_MAX + 10):
+        manager._remember(f"v{n}", b"x")
+    assert len(manager._verified) <= manager_module._VERIFIED_MAX

@@ -115,9 +115,11 @@ class SessionManager:
         # The fixed attributes of the cookie line, without and with Secure, made once
         # (the config was checked by SetCookie in SessionConfig).
         self._attributes = (_attributes(config, False), _attributes(config, True))
-        # Server-side stores: cookies whose signature was checked, and the id in them. A
-        # browser sends the same signed id on every request; only a string that verified
-        # before can hit, so this skips work, never a check. Bounded: cleared when full.
+        # Cookie values this process signed or verified, and their payloads: a browser sends
+        # back the cookie it was last given (a session id, or the record it was sent), so
+        # most requests find theirs here and skip the MAC. Only a string that was signed or
+        # verified with our keys can be found: this skips work, never a check (expiry is
+        # still checked on the record). Bounded: cleared when full.
         self._verified: dict[str, bytes] = {}
 
     @property
@@ -127,6 +129,12 @@ class SessionManager:
     def has_cookie(self, scope: Scope) -> bool:
         """Whether the request carries a session cookie (valid or not)."""
         return bool(_cookie(scope, self._cookie_key))
+
+    def _remember(self, value: str, payload: bytes) -> None:
+        verified = self._verified
+        if len(verified) >= _VERIFIED_MAX:
+            verified.clear()
+        verified[value] = payload
 
     # -- load ----------------------------------------------------------------
 
@@ -138,10 +146,8 @@ class SessionManager:
             payload = self._verified.get(value)
             if payload is None:
                 payload = self._signer.unsign(value)
-                if payload is not None and self.store.server_side:
-                    if len(self._verified) >= _VERIFIED_MAX:
-                        self._verified.clear()
-                    self._verified[value] = payload
+                if payload is not None:
+                    self._remember(value, payload)
             if payload is not None:
                 found = await self._open(payload)
                 if found is not None:
@@ -207,6 +213,7 @@ class SessionManager:
         else:
             cookie = self._signer.sign(record)
             self._check_length(cookie)
+            self._remember(cookie, record)
             raw_headers.append(self._set_cookie(scope, cookie, remaining))
 
     async def _save_server_side(
@@ -228,7 +235,9 @@ class SessionManager:
             raw_id = secrets.token_bytes(_ID_BYTES)
             session.id = b64encode(raw_id)
             await store.save(session.id, record, ttl)
-            raw_headers.append(self._set_cookie(scope, self._signer.sign(raw_id), remaining))
+            cookie = self._signer.sign(raw_id)
+            self._remember(cookie, raw_id)
+            raw_headers.append(self._set_cookie(scope, cookie, remaining))
         else:
             await store.save(session.id, record, ttl)
 
