@@ -382,3 +382,23 @@ def test_session_remembered_cookies_are_bounded_and_only_ours() -> None:
     for n in range(manager_module._VERIFIED_MAX + 10):
         manager._remember(f"v{n}", b"x")
     assert len(manager._verified) <= manager_module._VERIFIED_MAX
+
+
+def test_session_cookie_store_small_assignments_fail_exactly_at_the_limit() -> None:
+    app = App(secret_key=KEY, csrf=False)
+    failed_at: list[int] = []
+
+    @app.get("/fill")
+    async def fill(request: Request) -> str:
+        for n in range(2000):
+            try:
+                request.session[f"k{n}"] = "v" * 10
+            except SessionTooLarge:
+                failed_at.append(n)
+                break
+        return "ok"
+
+    response = TestClient(app).get("/fill")
+    cookie = response.headers["set-cookie"].split(";", 1)[0]
+    assert failed_at and failed_at[0] > 100
+    assert 4096 - 30 < len(cookie) <= 4096  # it failed at the assignment that did not fit

@@ -92,7 +92,11 @@ class SessionManager:
 
     __slots__ = (
         "_attributes",
+        "_check",
         "_cookie_key",
+        "_max_cookie",
+        "_room",
+        "_server_side",
         "_signer",
         "_touch_after",
         "_verified",
@@ -121,6 +125,14 @@ class SessionManager:
         # verified with our keys can be found: this skips work, never a check (expiry is
         # still checked on the record). Bounded: cleared when full.
         self._verified: dict[str, bytes] = {}
+        self._server_side = store.server_side
+        # With the CookieStore, each assignment checks that the session still fits a cookie.
+        self._check = None if store.server_side else self._check_size
+        self._max_cookie: int = getattr(store, "max_size", 4096)
+        # The JSON length the data may reach before a CookieStore session needs an exact
+        # check (see Session): what fits in the cookie after its name, MAC and timestamps.
+        self._room = max(0, (self._max_cookie - len(config.cookie_name) - 45) * 3 // 4)
+        self._room = max(0, self._room - _RECORD_OVERHEAD)
 
     @property
     def cookie_name(self) -> str:
@@ -140,7 +152,6 @@ class SessionManager:
 
     async def load(self, scope: Scope) -> Session:
         """The request's session; an empty new one for anything not valid."""
-        check = None if self.store.server_side else self._check_size
         value = _cookie(scope, self._cookie_key)
         if value:
             payload = self._verified.get(value)
@@ -149,40 +160,35 @@ class SessionManager:
                 if payload is not None:
                     self._remember(value, payload)
             if payload is not None:
-                found = await self._open(payload)
-                if found is not None:
-                    session_id, created, last_seen, data = found
-                    return Session(
-                        data,
-                        session_id=session_id,
-                        created=created,
-                        last_seen=last_seen,
-                        check=check,
+                session_id = None
+                if self._server_side:
+                    if len(payload) != _ID_BYTES:
+                        return self._new_session()
+                    session_id = b64encode(payload)
+                    record = await self.store.load(session_id)
+                else:
+                    record = payload  # the cookie is the record: no store to ask
+                parsed = None if record is None else self._open(record)
+                if parsed is not None:
+                    # The record's length bounds its data's (see Session's size check).
+                    return self._new_session(
+                        parsed[2], session_id, parsed[0], parsed[1], len(record)
                     )
-        return Session(check=check)
+        return self._new_session()
 
-    async def _open(self, payload: bytes) -> tuple[str | None, float, float, dict[str, Any]] | None:
-        session_id = None
-        if self.store.server_side:
-            if len(payload) != _ID_BYTES:
-                return None
-            session_id = b64encode(payload)
-            record = await self.store.load(session_id)
-            if record is None:
-                return None
-        else:
-            record = payload
+    def _open(self, record: bytes) -> tuple[float, float, dict[str, Any]] | None:
+        """``(created, last_seen, data)`` of a record still alive, else ``None``."""
         parsed = _parse_record(record)
         if parsed is None:
             return None
-        created, last_seen, data = parsed
+        created, last_seen, _ = parsed
         now = time.time()
         config = self.config
         if now - created >= config.max_age or (
             config.idle_timeout is not None and now - last_seen >= config.idle_timeout
         ):
             return None
-        return session_id, created, last_seen, data
+        return parsed
 
     # -- commit --------------------------------------------------------------
 
@@ -281,24 +287,35 @@ class SessionManager:
 
     def _check_length(self, cookie: str) -> None:
         size = len(self._cookie_key) + 1 + len(cookie)
-        limit = getattr(self.store, "max_size", 4096)
-        if size > limit:
-            raise _too_large(size, limit)
+        if size > self._max_cookie:
+            raise _too_large(size, self._max_cookie)
 
-    def _check_size(self, data: dict[str, Any]) -> None:
-        """Run on every ``session[key] = value`` with the CookieStore: fail at the assignment.
+    def _check_size(self, data: dict[str, Any]) -> int:
+        """The CookieStore's check at ``session[key] = value``: fail at the assignment.
 
         The cookie's length follows from the record's: unpadded base64 of n bytes is
-        ceil(4n/3) characters, then a dot and the 43-character MAC. Nothing is signed here.
+        ceil(4n/3) characters, then a dot and the 43-character MAC. Nothing is signed
+        here. Returns the JSON length of ``data``.
         """
         record = len(_dump_record(_TIMESTAMP, _TIMESTAMP, data))
-        limit = getattr(self.store, "max_size", 4096)
         size = len(self._cookie_key) + 1 + -(-4 * record // 3) + 1 + 43
-        if size > limit:
-            raise _too_large(size, limit)
+        if size > self._max_cookie:
+            raise _too_large(size, self._max_cookie)
+        return record - _RECORD_OVERHEAD
+
+    def _new_session(
+        self,
+        data: dict[str, Any] | None = None,
+        session_id: str | None = None,
+        created: float | None = None,
+        last_seen: float | None = None,
+        bound: int = 2,
+    ) -> Session:
+        return Session(data, session_id, created, last_seen, self._check, self._room, bound)
 
 
 _TIMESTAMP = 9_999_999_999  # as wide as any timestamp a record will hold
+_RECORD_OVERHEAD = len("[9999999999,9999999999,]")  # a record's length less its data's
 _VERIFIED_MAX = 4096
 _SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 

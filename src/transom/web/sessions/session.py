@@ -34,8 +34,10 @@ class Session(MutableMapping[str, Any]):
     """
 
     __slots__ = (
+        "_bound",
         "_check",
         "_data",
+        "_room",
         "accessed",
         "created",
         "id",
@@ -48,11 +50,12 @@ class Session(MutableMapping[str, Any]):
     def __init__(
         self,
         data: dict[str, Any] | None = None,
-        *,
         session_id: str | None = None,
         created: float | None = None,
         last_seen: float | None = None,
-        check: Callable[[dict[str, Any]], None] | None = None,
+        check: Callable[[dict[str, Any]], int] | None = None,
+        room: int = 0,
+        bound: int = 2,
     ) -> None:
         self._data: dict[str, Any] = {} if data is None else data
         #: The id the client sent (server-side stores), ``None`` for a new session.
@@ -64,7 +67,12 @@ class Session(MutableMapping[str, Any]):
         self.accessed = False
         self.modified = False
         self.regenerated = False
+        # A size limit (the CookieStore's): ``check(data)`` raises if the data no longer
+        # fits, else gives its JSON length. It runs only when ``_bound``, an upper bound on
+        # that length kept cheaply per assignment, passes ``room``.
         self._check = check
+        self._room = room
+        self._bound = bound
 
     @property
     def new(self) -> bool:
@@ -107,8 +115,11 @@ class Session(MutableMapping[str, Any]):
         missing = object()
         previous = data.get(key, missing)
         data[key] = value
+        self._bound += _json_length_bound(key) + _json_length_bound(value) + 2
+        if self._bound <= self._room:
+            return
         try:
-            self._check(data)
+            self._bound = self._check(data)
         except BaseException:  # the session stays as it was before the assignment
             if previous is missing:
                 del data[key]
@@ -139,3 +150,15 @@ class Session(MutableMapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Session({self._data!r})"
+
+
+def _json_length_bound(value: Any) -> int:
+    """At least the length of ``value`` in JSON; exact work only for containers."""
+    kind = type(value)
+    if kind is str:  # ASCII: at most a 6-character escape per character; else \uXXXX pairs
+        return (6 if value.isascii() else 12) * len(value) + 2
+    if kind is int or kind is bool or value is None:
+        return len(repr(value)) + 1  # True -> true, None -> null: never longer
+    if kind is float:
+        return 24
+    return 1 << 30  # a container or another type: let the exact check measure it
