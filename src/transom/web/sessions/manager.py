@@ -169,7 +169,7 @@ class SessionManager:
                 else:
                     record = payload  # the cookie is the record: no store to ask
                 parsed = None if record is None else self._open(record)
-                if parsed is not None:
+                if parsed is not None and record is not None:
                     # The record's length bounds its data's (see Session's size check).
                     return self._new_session(
                         parsed[2], session_id, parsed[0], parsed[1], len(record)
