@@ -34,6 +34,7 @@ import json
 import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -354,14 +355,48 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per call
-_decode = json.JSONDecoder().decode
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _json_coders() -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+    """Compact JSON in and out, built once: records are coded on every request.
+
+    ``JSONEncoder.encode`` builds a new C encoder per call and ``JSONDecoder.decode``
+    runs two regular expressions around the C scanner; where CPython's C
+    accelerators exist (``json.encoder.c_make_encoder``, the decoder's
+    ``scan_once``) they are called directly, else the plain coders are used.
+    """
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    decoder = json.JSONDecoder()
+    if make_encoder is None:  # pragma: no cover - CPython always has the accelerator
+        encode: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
+        return encode, decoder.decode
+    # No circular-reference markers: a cycle ends in RecursionError, reported as below.
+    c_encode = make_encoder(
+        None, _refuse, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+    scan: Callable[[str, int], tuple[Any, int]] = getattr(decoder, "scan_once")  # noqa: B009 - not in the stubs
+
+    def encode_fast(value: Any) -> str:
+        return "".join(c_encode(value, 0))
+
+    def decode_fast(text: str) -> Any:
+        value, end = scan(text, 0)
+        if end != len(text):
+            raise ValueError("extra data after the record")
+        return value
+
+    return encode_fast, decode_fast
+
+
+_encode, _decode = _json_coders()
 
 
 def _dump_record(created: float, last_seen: float, data: dict[str, Any]) -> bytes:
     try:
         text = _encode([int(created), int(last_seen), data])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise TypeError(
             f"session values must be JSON-serialisable (str, int, float, bool, None, lists and "
             f"dicts of them): {exc}"
@@ -372,7 +407,7 @@ def _dump_record(created: float, last_seen: float, data: dict[str, Any]) -> byte
 def _parse_record(record: bytes) -> tuple[float, float, dict[str, Any]] | None:
     try:
         parsed = _decode(record.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except (ValueError, UnicodeDecodeError, RecursionError, StopIteration):
         return None
     if (
         type(parsed) is not list
