@@ -12,8 +12,10 @@ download is the browser's own.
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 import sys
+import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,7 +74,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
 
 @pytest.fixture
 def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    """Headless Debian Chromium; its new empty profile is made under the test's temp dir."""
+    """Headless Debian Chromium with a new empty profile, made under the test's temp dir."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need Debian's chromium package "
@@ -82,18 +84,23 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser
         monkeypatch.delenv(name, raising=False)
     # Playwright makes the browser's fresh user-data dir in its driver's TMPDIR.
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    browser_env: dict[str, str | float | bool] = {**clean_env(tmp_path / "browser-home")}
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            env=browser_env,
-            timeout=TIMEOUT_MS,
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    # Chromium puts a Unix socket in its own TMPDIR: that path must stay short (108 bytes).
+    home = Path(tempfile.mkdtemp(prefix="chromium-", dir="/tmp"))
+    browser_env: dict[str, str | float | bool] = {**clean_env(home)}
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                env=browser_env,
+                timeout=TIMEOUT_MS,
+            )
+            try:
+                yield launched
+            finally:
+                launched.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def new_page(browser: Browser, *, javascript: bool = True) -> tuple[BrowserContext, Page]:
@@ -288,6 +295,10 @@ def test_browser_second_user_cannot_see_first_users_notes(
         assert response.status == 404, f"{path} answered {response.status} to another user"
         assert "private words" not in other.content()
         assert "carol's secret" not in other.content()
+
+    # Carol registered first: Dave is not an admin.
+    response = other.goto(f"{base}/site/admin")
+    assert response is not None and response.status == 403
 
     # The owner still has it.
     response = owner.goto(f"{base}/site/notes/{note_id}")
