@@ -13,31 +13,38 @@ Theory of operation
   that has no expiry yet (a new window) a ``PEXPIRE`` of the window, and
   returns the count and ``PTTL``. The script is sent by digest
   (``EVALSHA``) and again in full when a restarted server has forgotten it.
-- **Failures.** A refused or broken connection, or a server that does not
-  answer within ``socket_timeout``, raises ``StoreUnavailable`` (the app
-  answers 503). The pool drops the broken connection, so the first call
-  after the server is back opens a new one and works.
-- **Processes and loops.** ``redis.asyncio`` connections belong to the
-  process and the event loop that opened them. A store built from a URL
-  keeps one client per event loop (in practice one: the worker's), and
-  after a ``fork`` builds new ones in the child, setting the parent's
-  aside untouched. ``close()`` closes the running loop's client, which
-  opens new connections if it is called again.
+- **The client.** A store built from a URL talks RESP2 itself
+  (``transom.web.sessions._resp``): one pipelined connection per event
+  loop, opened at the first command, whose commands of one loop turn go
+  out in one write and whose replies resolve the callers' futures in order.
+  No connection pool: Redis runs one command at a time anyway, and one
+  connection carries thousands of commands a second. A ``redis.asyncio``
+  client passed in is used as is instead (its own pool and timeouts).
+- **Failures.** A refused connection, or one that gives no reply within
+  ``timeout`` seconds, raises ``StoreUnavailable`` (the app answers 503)
+  and the connection is dropped; the next command opens a new one, so the
+  store works again as soon as the server does. A command whose connection
+  the server closed (a restart) is sent once more on a new connection.
+- **Processes and loops.** A connection belongs to the process and the
+  event loop that opened it. The store keeps one client per event loop (in
+  practice one: the worker's), and after a ``fork`` builds new ones in the
+  child, setting the parent's aside untouched. ``close()`` closes the
+  running loop's connection; a later command opens a new one.
 
-``redis`` is an optional dependency (``pip install 'transom[redis]'``),
-imported when the first ``RedisStore`` is built.
+A store built from a URL needs no other package. ``redis`` (``pip install
+'transom[redis]'``) is only needed to pass a ``redis.asyncio`` client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import hashlib
 import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from transom.exceptions import ConfigurationError
+from transom.web.sessions._resp import Address, Client, ConnectionLost, Reply, ReplyError, encode
 from transom.web.sessions.store import SessionStore, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -47,7 +54,7 @@ __all__ = ["RedisStore"]
 
 # KEYS[1]: the counter; ARGV[1]: cost; ARGV[2]: window in ms. PTTL is -1 for
 # a key INCRBY has just created (no expiry yet): that hit opens the window.
-_HIT_SCRIPT = """
+_HIT_SCRIPT = b"""
 local count = redis.call('INCRBY', KEYS[1], ARGV[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
@@ -56,17 +63,21 @@ if ttl < 0 then
 end
 return {count, ttl}
 """
+_HIT_DIGEST = hashlib.sha1(_HIT_SCRIPT, usedforsecurity=False).hexdigest().encode()
+
+_URL_FORMS = "redis://[[user]:password@]host[:port][/db], rediss://... or unix:///path?db=N"
+
+# Bumped in a forked child: a store compares it instead of calling getpid() on every call.
+_fork_generation = 0
 
 
-def _import_redis() -> Any:
-    try:
-        import redis.asyncio
-        import redis.exceptions
-    except ImportError as exc:
-        raise ConfigurationError(
-            "RedisStore needs the redis package: pip install 'transom[redis]'"
-        ) from exc
-    return redis
+def _after_fork_in_child() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _without_password(url: str) -> str:
@@ -75,33 +86,58 @@ def _without_password(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
-def _milliseconds(seconds: float) -> int:
-    return max(1, round(seconds * 1000))
+def _parse_url(url: str) -> Address:
+    """The ``Address`` of a ``redis://``, ``rediss://`` or ``unix://`` URL."""
+    parts = urlsplit(url)
+    try:
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        unknown = sorted(set(query) - {"db"})
+        if unknown:
+            raise ValueError(f"unknown query parameters {unknown} (only db is read)")
+        if parts.scheme == "unix":
+            if not parts.path:
+                raise ValueError("no socket path")
+            where: dict[str, Any] = {"path": unquote(parts.path)}
+            db = int(query.get("db", 0))
+        elif parts.scheme in ("redis", "rediss"):
+            where = {"host": parts.hostname or "127.0.0.1", "port": parts.port or 6379}
+            db = int(query.get("db") or parts.path.strip("/") or 0)
+        else:
+            raise ValueError(f"unknown scheme {parts.scheme!r}")
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"RedisStore: bad URL {_without_password(url)!r}: {exc}; expected {_URL_FORMS}"
+        ) from exc
+    return Address(
+        **where,
+        tls=parts.scheme == "rediss",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        db=db,
+    )
+
+
+def _milliseconds(seconds: float) -> bytes:
+    return b"%d" % max(1, round(seconds * 1000))
 
 
 class RedisStore(SessionStore):
-    """Sessions and rate-limit counters in Redis (``redis.asyncio``).
+    """Sessions and rate-limit counters in Redis.
 
     >>> app = App(secret_key=KEY, session_store=RedisStore("redis://cache:6379/0"))
 
-    ``url_or_client`` is a ``redis://`` / ``rediss://`` / ``unix://`` URL or a
-    ready ``redis.asyncio.Redis`` (built with ``decode_responses=False``),
-    which is used as is and left open by ``close()``. Keys start with
-    ``prefix``, so several apps can share one database.
+    ``url_or_client`` is a ``redis://[[user]:password@]host[:port][/db]``,
+    ``rediss://`` (TLS, the server's certificate checked against the
+    system's CAs) or ``unix:///path/to/redis.sock?db=N`` URL, or a ready
+    ``redis.asyncio.Redis`` (built with ``decode_responses=False``), which
+    is used as is and left open by ``close()``. Keys start with ``prefix``,
+    so several apps can share one database.
 
-    A store built from a URL passes ``pool_options`` on to
-    ``redis.asyncio.BlockingConnectionPool.from_url``, over these defaults,
-    chosen so a lost server costs a request at most a few seconds and never
-    hangs it:
-
-    - ``socket_connect_timeout=2.0``, ``socket_timeout=2.0`` (seconds);
-    - ``max_connections=50`` per process, and ``timeout=2.0``: past 50
-      commands at once, a call waits up to 2 s for a free connection (the
-      plain pool would fail at once instead);
-    - ``health_check_interval=30``: a connection idle for 30 s is checked
-      with ``PING`` before use;
-    - ``retry=Retry(NoBackoff(), 1)``: a command that meets a broken
-      connection (a server restarted since) is tried once more on a new one.
+    A store built from a URL opens one connection per event loop and gives
+    up on a command (``StoreUnavailable``, the app's 503) when the server
+    does not accept the connection within ``connect_timeout`` or answer
+    within ``timeout`` seconds (2 each by default), so a lost server costs
+    a request a few seconds at most and never hangs it.
     """
 
     def __init__(
@@ -109,141 +145,146 @@ class RedisStore(SessionStore):
         url_or_client: str | Redis = "redis://127.0.0.1:6379/0",
         *,
         prefix: str = "transom:",
-        **pool_options: Any,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
     ) -> None:
-        redis = _import_redis()
         self.prefix = prefix
-        self._errors: tuple[type[BaseException], ...] = (
+        self._sessions = (prefix + "s:").encode()
+        self._counters = (prefix + "c:").encode()
+        self._external: Redis | None = None
+        if isinstance(url_or_client, str):
+            self._where = _without_password(url_or_client)
+            self._address = _parse_url(url_or_client)
+            self._timeout = _positive("timeout", 2.0 if timeout is None else timeout)
+            self._connect_timeout = _positive(
+                "connect_timeout", 2.0 if connect_timeout is None else connect_timeout
+            )
+        else:
+            self._use_external(url_or_client, timeout, connect_timeout)
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop self._client is for
+        self._generation = _fork_generation
+        self._client = self._new_client()
+        self._clients: dict[asyncio.AbstractEventLoop, Client] = {}
+        self._inherited: list[Client] = []  # clients from before a fork: kept, never used
+
+    def _use_external(self, client: Redis, timeout: float | None, connect: float | None) -> None:
+        if timeout is not None or connect is not None:
+            raise ConfigurationError(
+                "timeout and connect_timeout apply when RedisStore connects from a URL;"
+                " set socket_timeout and socket_connect_timeout on the client you pass instead"
+            )
+        options = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {})
+        if options.get("decode_responses"):
+            raise ConfigurationError("RedisStore needs a client with decode_responses=False")
+        import redis.exceptions
+
+        self._external, self._where = client, repr(client)
+        self._address, self._timeout, self._connect_timeout = Address(), 0.0, 0.0
+        self._external_errors: tuple[type[BaseException], ...] = (
             redis.exceptions.ConnectionError,  # also BusyLoadingError, AuthenticationError
             redis.exceptions.TimeoutError,
             redis.exceptions.ReadOnlyError,  # a replica after fail-over
             OSError,
         )
-        if isinstance(url_or_client, str):
-            self._url: str | None = url_or_client
-            self._options = self._pool_options(redis, pool_options)
-            self._client: Redis = self._new_client()
-        elif pool_options:
-            raise ConfigurationError(
-                "pool options apply when RedisStore builds the client from a URL;"
-                " set them on the client you pass instead"
-            )
-        else:
-            if url_or_client.connection_pool.connection_kwargs.get("decode_responses"):
-                raise ConfigurationError("RedisStore needs a client with decode_responses=False")
-            self._url, self._options, self._client = None, {}, url_or_client
-        self._where = _without_password(self._url) if self._url else repr(self._client)
-        self._pid = os.getpid()
-        self._loop: asyncio.AbstractEventLoop | None = None  # the loop self._client is for
-        self._clients: dict[asyncio.AbstractEventLoop, Redis] = {}
-        self._inherited: list[Redis] = []  # clients from before a fork: kept, never used
-        self._hit = self._client.register_script(_HIT_SCRIPT)
 
     def __repr__(self) -> str:
         return f"RedisStore({self._where!r}, prefix={self.prefix!r})"
 
-    @staticmethod
-    def _pool_options(redis: Any, options: dict[str, Any]) -> dict[str, Any]:
-        from redis.backoff import NoBackoff
-
-        defaults: dict[str, Any] = {
-            "socket_connect_timeout": 2.0,
-            "socket_timeout": 2.0,
-            "health_check_interval": 30,
-            "max_connections": 50,
-            "timeout": 2.0,
-            "retry": redis.asyncio.retry.Retry(NoBackoff(), 1),
-        }
-        if options.get("decode_responses"):
-            raise ConfigurationError("RedisStore needs decode_responses=False (records are bytes)")
-        return defaults | options
-
-    def _new_client(self) -> Redis:
-        redis = _import_redis()
-        try:
-            pool = redis.asyncio.BlockingConnectionPool.from_url(self._url, **self._options)
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"RedisStore: bad URL {_without_password(self._url or '')!r}: {exc}"
-            ) from exc
-        client: Redis = redis.asyncio.Redis.from_pool(pool)  # closes the pool with it
-        return client
-
     async def load(self, session_id: str) -> bytes | None:
-        with self._translate_errors():
-            record = await self._current().get(self.prefix + "s:" + session_id)
-        return cast("bytes | None", record)  # decode_responses=False: bytes
+        return cast("bytes | None", await self._call(b"GET", self._sessions + session_id.encode()))
 
     async def save(self, session_id: str, record: bytes, ttl: float) -> None:
-        key = self.prefix + "s:" + session_id
-        with self._translate_errors():
-            if ttl <= 0:  # already expired: Redis refuses PX 0
-                await self._current().delete(key)
-            else:
-                await self._current().set(key, record, px=_milliseconds(ttl))
+        key = self._sessions + session_id.encode()
+        if ttl <= 0:  # already expired: Redis refuses PX 0
+            await self._call(b"DEL", key)
+        else:
+            await self._call(b"SET", key, record, b"PX", _milliseconds(ttl))
 
     async def delete(self, session_id: str) -> None:
-        with self._translate_errors():
-            await self._current().delete(self.prefix + "s:" + session_id)
+        await self._call(b"DEL", self._sessions + session_id.encode())
 
     async def hit(self, key: str, window: float, cost: int = 1) -> tuple[int, float]:
-        keys, args = [self.prefix + "c:" + key], [cost, _milliseconds(window)]
-        with self._translate_errors():
-            count, ttl = await self._hit(keys=keys, args=args, client=self._current())
+        args = (b"1", self._counters + key.encode(), b"%d" % cost, _milliseconds(window))
+        try:
+            reply = await self._call(b"EVALSHA", _HIT_DIGEST, *args)
+        except ReplyError as exc:
+            if exc.code != "NOSCRIPT":  # not the restarted server that forgot the script
+                raise
+            reply = await self._call(b"EVAL", _HIT_SCRIPT, *args)
+        count, ttl = cast("list[int]", reply)
         return int(count), int(ttl) / 1000
 
     async def reset(self, key: str) -> None:
-        with self._translate_errors():
-            await self._current().delete(self.prefix + "c:" + key)
+        await self._call(b"DEL", self._counters + key.encode())
 
     async def ping(self) -> None:
-        with self._translate_errors():
-            await self._current().ping()
+        await self._call(b"PING")
 
     async def close(self) -> None:
-        """Close the connections of the running loop (the app does it at shutdown).
+        """Close the running loop's connection (the app does it at shutdown).
 
-        Call it before an event loop that used the store closes: connections
-        left on a closed loop cannot be closed any more. A client passed in
-        is the caller's to close.
+        Call it before an event loop that used the store closes: a
+        connection left on a closed loop cannot be closed any more. A client
+        passed in is the caller's to close.
         """
-        if self._url is not None and self._pid == os.getpid():
-            await self._current().aclose()  # the pool stays usable: it reconnects if called
+        if self._external is None and self._generation == _fork_generation:
+            client = self._clients.get(asyncio.get_running_loop())
+            if client is not None:
+                await client.close()  # a later command opens a new connection
 
-    @contextlib.contextmanager
-    def _translate_errors(self) -> Iterator[None]:
-        """A lost or silent server becomes ``StoreUnavailable`` (the app's 503)."""
+    async def _call(self, *args: bytes) -> Reply:
+        if self._external is not None:
+            return await self._call_external(self._external, args)
+        client = self._client
+        if self._loop is not asyncio.get_running_loop() or self._generation != _fork_generation:
+            client = self._switch()
+        command = encode(*args)
+        waiter = client.send(command)
         try:
-            yield
-        except self._errors as exc:
+            return await (client.call(command) if waiter is None else waiter)
+        except ConnectionLost:  # the server closed the connection (restarted?): once more
+            return await client.call(command)
+
+    async def _call_external(self, client: Redis, args: tuple[bytes, ...]) -> Reply:
+        import redis.exceptions
+
+        try:
+            reply = await client.execute_command(*args)  # type: ignore[no-untyped-call]  # untyped
+            return cast(Reply, reply)
+        except redis.exceptions.NoScriptError as exc:
+            raise ReplyError(f"NOSCRIPT {exc}") from exc
+        except self._external_errors as exc:
             raise StoreUnavailable(
                 f"Redis session store {self._where}: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def _current(self) -> Redis:
-        """The client for this process and event loop."""
-        loop = asyncio.get_running_loop()
-        if loop is self._loop and self._pid == os.getpid():
-            return self._client
-        if self._url is not None:
-            self._switch_to(loop)
-        else:  # a client passed in: the caller's to use on one loop
-            self._loop = loop
-        return self._client
+    def _new_client(self) -> Client:
+        return Client(
+            self._address,
+            timeout=self._timeout,
+            connect_timeout=self._connect_timeout,
+            where=f"Redis session store {self._where}",
+        )
 
-    def _switch_to(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Use (or build) the client of ``loop``: connections belong to one loop and process.
+    def _switch(self) -> Client:
+        """Use (or build) the client of the running loop, in this process.
 
         Clients of other loops and of the parent process are kept, never
-        used from here and never closed from here (they can only be closed
-        on their own loop, in their own process).
+        used from here and never closed from here (a connection can only be
+        closed on its own loop, in its own process).
         """
-        if self._pid != os.getpid():
-            self._inherited += [self._client, *self._clients.values()]
-            self._clients.clear()
-            self._client, self._loop, self._pid = self._new_client(), None, os.getpid()
-        if self._loop is None:  # the first loop takes the client built so far
-            self._clients[loop] = self._client
-        elif loop not in self._clients:
-            self._clients[loop] = self._new_client()
-        self._client, self._loop = self._clients[loop], loop
+        loop = asyncio.get_running_loop()
+        if self._generation != _fork_generation:
+            self._inherited += self._clients.values()
+            self._clients, self._generation = {}, _fork_generation
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = self._new_client()
+        self._client, self._loop = client, loop
+        return client
+
+
+def _positive(name: str, seconds: float) -> float:
+    if not seconds > 0:
+        raise ConfigurationError(f"RedisStore: {name} must be more than 0 seconds, not {seconds!r}")
+    return seconds
