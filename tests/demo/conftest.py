@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -18,14 +18,8 @@ from pathlib import Path
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    """A port nobody listens on now (the child binds it a moment later)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+# The server's start-up log line names the port it bound (the tests pass ``--port 0``).
+SERVING = re.compile(r"serving on http://127\.0\.0\.1:(\d+)")
 
 
 def clean_env(home: Path) -> dict[str, str]:
@@ -60,32 +54,40 @@ def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, dict[str,
 class DemoProcess:
     """A running ``transom demo`` child; its output goes to ``log`` (read on failure)."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
         self.process = process
-        self.port = port
         self.log = log
-        self.url = f"http://127.0.0.1:{port}"
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def wait_ready(self, path: str) -> None:
-        """Until ``GET path`` answers 200; fails with the child's output if it never does."""
+        """Until the port is logged and ``GET path`` answers 200; fails with the child's output."""
         deadline = time.monotonic() + START_TIMEOUT
-        last_error = "no attempt"
+        last_error = "no port in the log"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(
                     f"transom demo exited with {self.process.returncode}:\n{self.output()}"
                 )
-            try:
-                status, _, _ = http_get(self.port, path, timeout=2.0)
-            except OSError as exc:
-                last_error = repr(exc)
-            else:
-                if status == 200:
-                    return
-                last_error = f"GET {path} answered {status}"
+            if not self.port:
+                match = SERVING.search(self.output())
+                if match:
+                    self.port = int(match.group(1))
+            if self.port:
+                try:
+                    status, _, _ = http_get(self.port, path, timeout=2.0)
+                except OSError as exc:
+                    last_error = repr(exc)
+                else:
+                    if status == 200:
+                        return
+                    last_error = f"GET {path} answered {status}"
             time.sleep(0.05)
         raise AssertionError(
             f"transom demo not ready after {START_TIMEOUT} s ({last_error}):\n{self.output()}"
@@ -105,15 +107,16 @@ class DemoProcess:
 
 @contextmanager
 def running_demo(
-    argv: Sequence[str], *, port: int, cwd: Path, env: dict[str, str], ready_path: str = "/get"
+    argv: Sequence[str], *, cwd: Path, env: dict[str, str], ready_path: str = "/get"
 ) -> Iterator[DemoProcess]:
-    """Start ``argv`` (a ``transom demo`` command) in ``cwd``; wait until it serves; stop it."""
+    """Start ``argv`` (a ``transom demo`` command with ``--port 0``) in ``cwd``; wait until it
+    serves; stop it with Ctrl-C."""
     log = cwd / "demo.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
         )
-    demo = DemoProcess(process, port, log)
+    demo = DemoProcess(process, log)
     try:
         demo.wait_ready(ready_path)
         yield demo

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
-from .conftest import DemoProcess, clean_env, free_port, running_demo
+from .conftest import DemoProcess, clean_env, running_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,19 +55,18 @@ PROXY_VARIABLES = (
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
     """One ``transom demo`` for the module, with a fresh data directory."""
     root = tmp_path_factory.mktemp("demo")
-    port = free_port()
     argv = [
         sys.executable,
         "-m",
         "transom",
         "demo",
         "--port",
-        str(port),
+        "0",
         "--data-dir",
         str(root / "data"),
     ]
     with running_demo(
-        argv, port=port, cwd=root, env=clean_env(root / "home"), ready_path="/healthz"
+        argv, cwd=root, env=clean_env(root / "home"), ready_path="/healthz"
     ) as process:
         yield process
 
