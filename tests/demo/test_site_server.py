@@ -93,7 +93,9 @@ def test_site_flow_over_a_real_server(server: ServerThread, clients: Clients) ->
 
 
 def test_site_postgres_attachment_served_from_a_fresh_data_dir(
-    tmp_path: Path, pg_database_url: str, clients: Clients
+    tmp_path: Path,
+    pg_database_url: str,  # noqa: F811 - the fixture
+    clients: Clients,
 ) -> None:
     """A second instance with an empty data dir serves an attachment the first one stored."""
     first = ServerThread("transom", make_app(tmp_path / "one", database_url=pg_database_url))
