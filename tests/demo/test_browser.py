@@ -118,7 +118,11 @@ def path_of(page: Page) -> str:
 
 
 def submit(page: Page, form: Locator, path: str) -> int:
-    """Click the form's submit button; the status of the POST to ``path`` (before redirects)."""
+    """Click the form's submit button; the status of the POST to ``path`` (before redirects).
+
+    The form carries its hidden ``csrf_token``, which the browser sends like any other field.
+    """
+    assert form.locator("input[type=hidden][name='csrf_token']").count() == 1, "no csrf_token"
     button = form.locator("button[type=submit], input[type=submit], button:not([type])").first
     with page.expect_response(
         lambda r: r.request.method == "POST" and urlsplit(r.url).path == path
