@@ -20,24 +20,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from transom import App, Router
+from transom import App
 from transom.client import Client, Response
-
-# TEMPORARY, until the httpbin API lands: an empty router in its place.
-HTTPBIN_STUB = False
-try:
-    from transom.demo.httpbin import router as _httpbin_router  # noqa: F401
-except ImportError:
-    import sys
-    import types
-
-    _stub: Any = types.ModuleType("transom.demo.httpbin")
-    _stub.router = lambda base_path="": Router()
-    sys.modules["transom.demo.httpbin"] = _stub
-    HTTPBIN_STUB = True
-
-from transom.demo.app import create_app  # noqa: E402
-from transom.web.auth import PasswordHasher  # noqa: E402
+from transom.demo.app import create_app
+from transom.web.auth import PasswordHasher
 
 POSTGRES_DSN = os.environ.get("TRANSOM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"
