@@ -38,18 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _banner(url: str, data_dir: Path, port: int) -> str:
-    address = url.split("://", 1)[1]
-    where = ":PORT (the log line below gives it)" if port == 0 else f":{port}"
-    short = where if address.startswith("127.0.0.1") or address.startswith("localhost") else address
+def _banner(scheme: str, host: str, port: int, data_dir: Path) -> str:
+    """What to print before serving: where, and three things to try."""
+    shown = "PORT" if port == 0 else str(port)
+    url = f"{scheme}://{host}:{shown}"
+    local = host in ("127.0.0.1", "localhost") and scheme == "http"
+    short = f":{shown}" if local else url
+    chosen = (
+        "\n(PORT: the one the system chose, in the 'serving on' line below)" if port == 0 else ""
+    )
     return f"""\
-Transom demo on {url}{"  (port chosen below)" if port == 0 else ""}
+Transom demo on {url}{chosen}
 Data in {data_dir}
 
 Three things to try:
   transom http {short}/get
-  open {url}/site/   (register: the first account is the admin)
-  curl -i {url}/api/notes -H "Authorization: Bearer <a token from {url}/site/tokens>"
+  open {url}/site/     (register; the first account is the admin)
+  curl -H "Authorization: Bearer TOKEN" {url}/api/notes     (TOKEN from /site/tokens)
 
 Ctrl-C stops it.
 """
@@ -75,8 +80,7 @@ def demo_command(argv: Sequence[str]) -> int:
     scheme = "https" if args.ssl_certfile else "http"
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     host = f"[{host}]" if ":" in host else host
-    url = f"{scheme}://{host}" + ("" if args.port == 0 else f":{args.port}")
-    sys.stdout.write(_banner(url, data_dir, args.port))
+    sys.stdout.write(_banner(scheme, host, args.port, data_dir))
     sys.stdout.flush()
     try:
         return transom.serve(
