@@ -44,7 +44,11 @@ _OCTETS = "application/octet-stream"
 
 
 async def sleep_unless_gone(request: Request, seconds: float) -> bool:
-    """Wait ``seconds``; ``False`` as soon as the client disconnects (checked every 50 ms)."""
+    """Wait ``seconds``; ``False`` as soon as the client disconnects (checked every 50 ms).
+
+    The body is read first: a disconnect can only be seen after it.
+    """
+    await request.body()
     loop = asyncio.get_running_loop()
     end = loop.time() + seconds
     while True:
