@@ -15,7 +15,8 @@ from .test_site_support import PASSWORD, SiteUser, flashes, make_app
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(make_app(tmp_path / "data")) as client:
+    client = TestClient(make_app(tmp_path / "data"))
+    with client:
         yield client
 
 
@@ -29,7 +30,8 @@ def alice(client: TestClient) -> SiteUser:
 @pytest.fixture
 def bob(tmp_path: Path, client: TestClient) -> Iterator[SiteUser]:
     """A second browser on the same app, registered after alice."""
-    with TestClient(client.app) as other:  # type: ignore[attr-defined]
+    other = TestClient(client.app)
+    with other:
         user = SiteUser(other, "bob")
         assert user.register().status_code == 303
         yield user
@@ -58,7 +60,7 @@ def test_site_register_logs_in_and_first_user_is_admin(alice: SiteUser, bob: Sit
 def test_site_register_errors_rerender_with_values_kept(
     alice: SiteUser, client: TestClient, fields: dict[str, str], field: str, message: str
 ) -> None:
-    visitor = SiteUser(TestClient(client.app), "carol")  # type: ignore[attr-defined]
+    visitor = SiteUser(TestClient(client.app), "carol")
     data = {"username": "carol", "password": PASSWORD, "password2": PASSWORD, **fields}
     response = visitor.post("/site/register", data)
     assert response.status_code == 400

@@ -27,7 +27,8 @@ class Api:
 def apis(tmp_path: Path) -> Iterator[tuple[Api, Api]]:
     """API clients for alice (the admin) and bob, each with a token from the site."""
     app = make_app(tmp_path / "data")
-    with TestClient(app) as first, TestClient(app) as second, TestClient(app) as api:
+    first, second, api = TestClient(app), TestClient(app), TestClient(app)
+    with first, second, api:
         tokens = []
         for client, name in ((first, "alice"), (second, "bob")):
             user = SiteUser(client, name)

@@ -35,7 +35,7 @@ class Clients:
         self.made: list[Client] = []
 
     def __call__(self, base_url: str = "", **options: object) -> Client:
-        client = Client(base_url=base_url, trust_env=False, **options)  # type: ignore[arg-type]
+        client = Client(base_url=base_url, trust_env=False, **options)
         self.made.append(client)
         return client
 
