@@ -257,11 +257,19 @@ def test_browser_register_login_note_download_logout(
     assert distinct > 8, "the screenshot is blank"
 
     log_out(page)
-    for protected in ("/site/notes", f"/site/notes/{note_id}", f"/site/notes/{note_id}/attachment"):
+    for protected in (f"/site/notes/{note_id}/attachment", f"/site/notes/{note_id}", "/site/notes"):
         page.goto(base + protected)
         assert path_of(page) == "/site/login", f"{protected} ended at {page.url}"
         assert parse_qs(urlsplit(page.url).query).get("next") == [protected]
         assert page.locator("form input[name='username']").count() == 1
+
+    # Logging in from where the last protected page sent us lands back on it.
+    form = page.locator("form:has(input[name='username'])")
+    form.locator("input[name='username']").fill("alice")
+    form.locator("input[name='password']").fill(PASSWORD)
+    assert submit(page, form, "/site/login") in (302, 303)
+    assert path_of(page) == "/site/notes"
+    assert title in page.inner_text("body")
 
     assert foreign == [], "the site loaded something from elsewhere"
     assert errors == []
