@@ -56,6 +56,8 @@ ENV_HEADERS = frozenset(
     )
 )
 
+#: What werkzeug gives a plain ``Response`` of text, as httpbin's error answers are.
+TEXT = "text/plain; charset=utf-8"
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _PREFLIGHT_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 
@@ -360,9 +362,7 @@ class Registrar:
                 try:
                     response = await endpoint(request, **params)
                 except BadInput as exc:
-                    response = raw_response(
-                        str(exc).encode("utf-8"), 400, content_type="text/plain"
-                    )
+                    response = raw_response(str(exc).encode("utf-8"), 400, content_type=TEXT)
             return _with_cors(request, response)
 
         handle.__name__ = handle.__qualname__ = name

@@ -20,6 +20,7 @@ from typing import Any
 
 from transom import Request, Response, StreamingResponse
 from transom.demo.httpbin._common import (
+    TEXT,
     BadInput,
     Registrar,
     as_float,
@@ -151,6 +152,7 @@ async def view_range(request: Request, numbytes: int) -> Response:
             b"number of bytes must be in the range (0, 102400]",
             404,
             headers.items(),
+            content_type=TEXT,
         )
     args = _args(request)
     chunk_size = _chunk_size(args)
@@ -161,7 +163,7 @@ async def view_range(request: Request, numbytes: int) -> Response:
     first, last = _requested_range(request.headers.get("range"), numbytes)
     if first > last or not (0 <= first < numbytes and 0 <= last < numbytes):
         headers["Content-Range"] = f"bytes */{numbytes}"
-        return raw_response(status_code=416, headers=headers.items(), content_type=None)
+        return raw_response(status_code=416, headers=headers.items(), content_type=TEXT)
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(first, last + 1, chunk_size):
@@ -189,7 +191,7 @@ async def view_drip(request: Request) -> Response:
     code = as_int(args.get("code"), "code", 200)
     delay = as_float(args.get("delay"), "delay", 0.0)
     if numbytes <= 0:
-        return raw_response(b"number of bytes must be positive", 400)
+        return raw_response(b"number of bytes must be positive", 400, content_type=TEXT)
     if not 200 <= code <= 599:
         raise BadInput(f"code must be an HTTP status from 200 to 599, not {code}")
     if duration < 0 or delay < 0:

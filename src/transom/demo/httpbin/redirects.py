@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from transom import Request, Response
+from transom import RedirectResponse, Request, Response
 from transom.demo.httpbin._common import (
     BadInput,
     Registrar,
@@ -20,6 +20,7 @@ __all__ = ["add_routes"]
 
 _ANY_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
 _INVALID = "Invalid status code"
+TEXT_HTML = "text/html; charset=utf-8"
 
 
 def _code(text: str) -> int:
@@ -49,13 +50,13 @@ async def view_status(request: Request, codes: str) -> Response:
     for choice in codes.split(","):
         code, _, weight = choice.partition(":")
         try:
-            number = float(weight) if weight else 1.0
+            pair = (int(code), float(weight) if weight else 1.0)
         except ValueError:
             raise BadInput(_INVALID) from None
-        if not number >= 0 or number == float("inf"):
+        if not pair[1] >= 0 or pair[1] == float("inf"):
             raise BadInput(_INVALID)
-        choices.append((_code(code), number))
-    return status_response(request, _weighted_choice(choices))
+        choices.append(pair)
+    return status_response(request, _code(str(_weighted_choice(choices))))
 
 
 async def view_response_headers(request: Request) -> Response:
@@ -136,10 +137,11 @@ async def view_redirect_to(request: Request) -> Response:
             raise BadInput("status_code must be an integer") from None
         if 300 <= wanted < 400:
             status = wanted
-    location = args["url"]
-    if any(c in location for c in "\r\n\x00"):
-        raise BadInput("url cannot contain CR, LF or NUL")
-    return raw_response(status_code=status, headers=[("Location", location)])
+    try:  # percent-encodes what a header cannot carry, as werkzeug does; refuses CR and LF
+        response = RedirectResponse(args["url"], status, {"Content-Type": TEXT_HTML})
+    except ValueError:
+        raise BadInput("url cannot contain CR, LF or NUL") from None
+    return response
 
 
 def add_routes(add: Registrar) -> None:
