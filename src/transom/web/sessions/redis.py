@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -190,15 +191,23 @@ class RedisStore(SessionStore):
     def __repr__(self) -> str:
         return f"RedisStore({self._where!r}, prefix={self.prefix!r})"
 
+    # load and save, the commands of every request, write their RESP by hand: 0.1 µs, not 0.5.
+
     async def load(self, session_id: str) -> bytes | None:
-        return cast("bytes | None", await self._call(b"GET", self._sessions + session_id.encode()))
+        key = self._sessions + session_id.encode()
+        command = b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key)
+        return cast("bytes | None", await self._run(command, (b"GET", key)))
 
     async def save(self, session_id: str, record: bytes, ttl: float) -> None:
         key = self._sessions + session_id.encode()
         if ttl <= 0:  # already expired: Redis refuses PX 0
             await self._call(b"DEL", key)
-        else:
-            await self._call(b"SET", key, record, b"PX", _milliseconds(ttl))
+            return
+        ms = _milliseconds(ttl)
+        command = b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$2\r\nPX\r\n$%d\r\n%s\r\n" % (
+            len(key), key, len(record), record, len(ms), ms
+        )  # fmt: skip
+        await self._run(command, (b"SET", key, record, b"PX", ms))
 
     async def delete(self, session_id: str) -> None:
         await self._call(b"DEL", self._sessions + session_id.encode())
@@ -232,13 +241,16 @@ class RedisStore(SessionStore):
             if client is not None:
                 await client.close()  # a later command opens a new connection
 
-    async def _call(self, *args: bytes) -> Reply:
+    def _call(self, *args: bytes) -> Coroutine[Any, Any, Reply]:
+        return self._run(encode(*args), args)
+
+    async def _run(self, command: bytes, args: tuple[bytes, ...]) -> Reply:
+        """The reply to ``command`` (``args`` encoded), or to ``args`` from a client passed in."""
         if self._external is not None:
             return await self._call_external(self._external, args)
         client = self._client
         if self._loop is not asyncio.get_running_loop() or self._generation != _fork_generation:
             client = self._switch()
-        command = encode(*args)
         waiter = client.send(command)
         try:
             return await (client.call(command) if waiter is None else waiter)
