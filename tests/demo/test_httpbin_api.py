@@ -156,6 +156,11 @@ def test_status_codes(client: Client) -> None:
     moved = client.delete("/status/302")
     assert (moved.status_code, moved.headers["location"]) == (302, "/redirect/1")
     assert client.get("/status/401").headers["www-authenticate"] == 'Basic realm="Fake Realm"'
+    proxy = client.get("/status/407").headers["proxy-authenticate"]
+    assert proxy == 'Basic realm="Fake Realm"'
+    head = client.head("/get")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"] == "application/json"
     assert client.get("/status/200:0,503:1").status_code == 503
     assert {client.get("/status/201,202").status_code for _ in range(20)} <= {201, 202}
     for bad in ("abc", "99", "600", "200:x", "200:0"):
