@@ -14,10 +14,11 @@ One module per theme: ``inspection`` (the methods, ``/anything``,
 holds what they share: the request as a dict, httpbin's JSON and CORS.
 
 The routes are exempt from CSRF checks (they are an echo service that
-changes nothing) and never touch the session. Like httpbin, every response
-echoes the request's ``Origin`` with ``Access-Control-Allow-Credentials:
-true``, and ``/cookies`` and ``/headers`` show every cookie sent: serve it
-on an origin of its own if other apps there keep secrets in cookies.
+changes nothing) and never touch the session. Unlike httpbin, responses
+allow every origin without credentials (``Access-Control-Allow-Origin: *``,
+no ``Allow-Credentials``): ``/cookies`` and ``/headers`` show the cookies
+sent, and a credentialed cross-origin read would hand another page the
+visitor's session cookie.
 """
 
 from __future__ import annotations

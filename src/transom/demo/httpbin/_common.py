@@ -1,11 +1,14 @@
 """What every httpbin endpoint shares: the request as a dict, JSON as httpbin writes it, CORS.
 
 httpbin (the Flask app, 0.10) answers with ``json.dumps(value, indent=2,
-sort_keys=True)`` and a newline, echoes the request's ``Origin`` in
-``Access-Control-Allow-Origin`` with ``Access-Control-Allow-Credentials:
-true`` on every response, and answers ``OPTIONS`` itself (200, ``Allow``
-and the preflight headers). ``add`` registers a handler with that
-behaviour, so each theme module only writes its handlers.
+sort_keys=True)`` and a newline, and answers ``OPTIONS`` itself (200,
+``Allow`` and the preflight headers). Where httpbin echoes the request's
+``Origin`` with ``Access-Control-Allow-Credentials: true``, this API
+sends ``Access-Control-Allow-Origin: *`` without credentials: browsers
+then never send cookies on cross-origin reads, so a page of another
+origin cannot read the visitor's session cookie through ``/cookies``.
+``add`` registers a handler with that behaviour, so each theme module only
+writes its handlers.
 """
 
 from __future__ import annotations
@@ -321,10 +324,10 @@ def status_response(request: Request, code: int) -> Response:
 
 def _with_cors(request: Request, response: Response) -> Response:
     headers = response.raw_headers
-    headers.append(
-        (b"access-control-allow-origin", request.headers.get("origin", "*").encode("latin-1"))
-    )
-    headers.append((b"access-control-allow-credentials", b"true"))
+    # httpbin echoes the Origin with Allow-Credentials: true, which lets any page of the
+    # same site read /cookies and /headers with the visitor's cookies, the notes site's
+    # session among them. The demo allows every origin without credentials instead.
+    headers.append((b"access-control-allow-origin", b"*"))
     if request.method == "OPTIONS":
         headers.append((b"access-control-allow-methods", _PREFLIGHT_METHODS.encode("ascii")))
         headers.append((b"access-control-max-age", b"3600"))
