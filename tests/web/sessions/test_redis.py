@@ -387,3 +387,24 @@ def test_redis_store_logs_in_and_selects_database(tmp_path: pathlib.Path) -> Non
         asyncio.run(main())
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("passed_in", [False, True], ids=["url", "redis-py-client"])
+async def test_redis_store_sends_script_again_after_flush(
+    own_redis_server: RedisServer, passed_in: bool
+) -> None:
+    client = redis.asyncio.Redis.from_url(own_redis_server.url)
+    store = RedisStore(client if passed_in else own_redis_server.url, prefix="t:")
+    assert (await store.hit("k", 60))[0] == 1
+    await client.script_flush()
+    assert (await store.hit("k", 60))[0] == 2
+    await store.close()
+    await client.aclose()
+
+
+async def test_redis_store_client_passed_in_errors_are_unavailable() -> None:
+    client = redis.asyncio.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    store = RedisStore(client)
+    with pytest.raises(StoreUnavailable, match="ConnectionError"):
+        await store.load("id")
+    await client.aclose()

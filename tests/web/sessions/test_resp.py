@@ -161,12 +161,12 @@ async def test_connection_without_reply_in_time_gives_up() -> None:
 
 
 async def test_connection_deadline_follows_oldest_waiter() -> None:
-    connection, _ = connected(timeout=0.2)
+    connection, _ = connected(timeout=0.6)
     first = connection.send(b"x")
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.3)
     second = connection.send(b"y")
     connection.data_received(b":1\r\n")
-    await asyncio.sleep(0.1)  # past the first deadline, not the second's
+    await asyncio.sleep(0.4)  # past the first deadline, not the second's
     assert connection.usable
     connection.data_received(b":2\r\n")
     assert (await first, await second) == (1, 2)
