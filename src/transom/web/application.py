@@ -55,6 +55,7 @@ from transom.web.errors import (
     should_reraise,
 )
 from transom.web.guards import EXTRA_HEADERS
+from transom.web.health import DEFAULT_TIMEOUT, HealthChecks
 from transom.web.requests import DEFAULT_MAX_BODY_SIZE, Request, State
 from transom.web.responses import Response
 from transom.web.routing import Converter, Router, RouteTable
@@ -194,6 +195,8 @@ class App(Router):
         # Whether a request to a route takes the full path (sessions, users, CSRF, guards).
         self._secured = self.sessions is not None or self.authenticator is not None
         self.state = State()
+        #: What ``health_endpoint()`` reports (``add_health_check``).
+        self.health_checks = HealthChecks()
         self.lifespan_context = lifespan
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
@@ -242,6 +245,21 @@ class App(Router):
             return handler
 
         return decorator
+
+    def add_health_check(self, name: str, check: Any, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Report ``check`` under ``name`` at the app's health route.
+
+        ``check`` is a callable, ``async`` or not, that returns when the
+        dependency is reachable and raises when it is not, or an object with
+        a ``ping()`` method (the session stores, for one); it fails after
+        ``timeout`` seconds too. Serve the report with
+        ``transom.web.health.health_endpoint()``:
+
+        >>> app.add_health_check("sessions", session_store)
+        >>> app.add_health_check("users", lambda: users.get_by_username("healthz"))
+        >>> app.add_route("/healthz", health_endpoint(), name="healthz")
+        """
+        self.health_checks.add(name, check, timeout=timeout)
 
     def signer(self, salt: str) -> Signer:
         """A ``Signer`` over the app's ``secret_key`` for one purpose (``salt``).
