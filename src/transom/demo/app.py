@@ -8,7 +8,8 @@ What is where:
 
 - ``/``: the index; ``/get``, ``/post``...: the httpbin API
   (``transom.demo.httpbin``); ``/site/``: the notes site; ``/api/notes``:
-  its JSON API; ``/static``: the stylesheet; ``/healthz``: the stores.
+  its JSON API; ``/static``: the stylesheet; ``/healthz``: the stores, each pinged
+  (``App.add_health_check``), 200 or 503.
 - Sessions and rate-limit counters: ``SQLiteStore(data_dir/"sessions.db")``,
   or ``RedisStore(redis_url)``.
 - Users, roles and tokens; notes: ``data_dir/"demo.db"`` (SQLite), or the
@@ -39,6 +40,7 @@ from transom.demo.site import (
 from transom.demo.storage import AttachmentFiles, NotesStore, SQLiteNotesStore
 from transom.web import App, StaticFiles, Templates
 from transom.web.auth import BearerAuth, PasswordHasher, SQLiteUserStore, UserStore
+from transom.web.health import health_endpoint
 from transom.web.sessions import SessionStore, SQLiteStore
 
 __all__ = ["create_app"]
@@ -122,6 +124,10 @@ def create_app(
     app.state.session_store = session_store
     app.state.notes = notes
     app.state.login_route = "login"
+    app.add_health_check("sessions", session_store)
+    app.add_health_check("users", lambda: users.get_by_username("healthz"))
+    app.add_health_check("notes", notes)
+    app.add_route("/healthz", health_endpoint(key="stores"), name="healthz")
     app.mount("/static", StaticFiles(HERE / "static"), name="static")
     for router in (home_router, accounts_router, notes_router, admin_router, api_router):
         app.include(router)
