@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import ipaddress
 
 import pytest
 from hypothesis import given
@@ -99,15 +100,61 @@ def test_url_idna_encodes_non_ascii_host() -> None:
     [
         ("http://[::1]:8080/", "::1", "[::1]:8080"),
         ("http://[2001:DB8::1]/", "2001:db8::1", "[2001:db8::1]"),
-        ("http://[::ffff:1.2.3.4]/", "::ffff:102:304", "[::ffff:102:304]"),
+        ("http://[::ffff:1.2.3.4]/", "::ffff:1.2.3.4", "[::ffff:1.2.3.4]"),
+        ("http://[::FFFF:102:304]:81/", "::ffff:1.2.3.4", "[::ffff:1.2.3.4]:81"),
+        ("http://[::1.2.3.4]/", "::102:304", "[::102:304]"),
+        ("http://[2001:0DB8:0000:0000:0000:0000:0000:0001]/", "2001:db8::1", "[2001:db8::1]"),
+        ("http://[2001:db8:0:1:1:1:1:1]/", "2001:db8:0:1:1:1:1:1", "[2001:db8:0:1:1:1:1:1]"),
+        ("http://[1:0:0:1:0:0:0:1]/", "1:0:0:1::1", "[1:0:0:1::1]"),
+        ("http://[1:0:0:1:0:0:1:1]/", "1::1:0:0:1:1", "[1::1:0:0:1:1]"),
+        ("http://[0:0:0:0:0:0:0:0]/", "::", "[::]"),
+        ("http://[fe80::1%25eth0]/", "fe80::1%25eth0", "[fe80::1%25eth0]"),
     ],
-    ids=["loopback", "upper-case", "mapped-ipv4"],
+    ids=[
+        "loopback",
+        "upper-case",
+        "mapped-ipv4",
+        "mapped-ipv4-in-hex",
+        "compatible-ipv4-in-hex",
+        "leading-zeros",
+        "single-zero-group-kept",
+        "longest-run-compressed",
+        "first-of-equal-runs-compressed",
+        "unspecified",
+        "zone",
+    ],
 )
 def test_url_ipv6_host(text: str, host: str, netloc: str) -> None:
+    """RFC 5952 text on every Python version: IPv4-mapped addresses with a dotted quad (§5)."""
     url = URL(text)
     assert url.host == host
     assert url.netloc == netloc
     assert URL(str(url)) == url
+
+
+_GROUPS = st.lists(
+    st.sampled_from([0, 0, 0, 1, 0xFFFF]) | st.integers(0, 0xFFFF), min_size=8, max_size=8
+)
+
+
+@given(
+    _GROUPS
+    | st.lists(st.integers(0, 0xFFFF), min_size=2, max_size=2).map(lambda g: [0] * 5 + [0xFFFF, *g])
+)
+def test_url_ipv6_host_is_rfc_5952_text(groups: list[int]) -> None:
+    address = ipaddress.IPv6Address(":".join(f"{group:04x}" for group in groups))
+    host = URL(f"http://[{address.exploded}]/").host
+    assert ipaddress.IPv6Address(host) == address
+    assert host == host.lower()
+    assert host.count("::") <= 1
+    for group in filter(None, host.split(":")):
+        assert "." in group or group == "0" or (0 < len(group) <= 4 and group[0] != "0")
+    if address.ipv4_mapped is not None:
+        assert host == f"::ffff:{address.ipv4_mapped}"
+    else:
+        # Outside the mixed notation, the same text as the standard library on 3.11-3.13.
+        assert host == str(address)
+    assert URL(f"http://[{host}]/").host == host
 
 
 def test_url_relative_reference() -> None:

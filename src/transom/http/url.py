@@ -88,7 +88,7 @@ def _normalise_host(host: str) -> str:
         if host.startswith("[") != host.endswith("]"):
             raise InvalidURL(f"invalid IPv6 host {host!r}: unbalanced brackets")
         try:
-            return str(ipaddress.IPv6Address(literal))
+            return _format_ipv6(ipaddress.IPv6Address(literal))
         except ValueError:
             raise InvalidURL(f"invalid IPv6 host {host!r}") from None
     host = host.lower()
@@ -102,6 +102,39 @@ def _normalise_host(host: str) -> str:
             f"invalid host {host!r}: a host may hold letters, digits and -._~!$&'()*+,;= only"
         )
     return host
+
+
+def _format_ipv6(address: ipaddress.IPv6Address) -> str:
+    """RFC 5952 text: lower-case hex, no leading zeros, the first longest run of two or more
+    zero groups as ``::``, and an IPv4-mapped address with its dotted quad (§5):
+    ``::ffff:1.2.3.4``. Written here because ``str()`` of ``ipaddress`` differs between
+    Python versions (3.13 writes mapped addresses in dotted form, 3.11 and 3.12 in hex).
+    A zone (``%25eth0`` in a URL, RFC 6874) is kept as written.
+    """
+    mapped = address.ipv4_mapped
+    if mapped is not None:
+        text = f"::ffff:{mapped}"
+    else:
+        value = int(address)
+        groups = [(value >> shift) & 0xFFFF for shift in range(112, -16, -16)]
+        best_start, best_length, start = -1, 1, -1
+        for index, group in enumerate([*groups, 1]):  # the sentinel ends a final run
+            if group == 0:
+                if start == -1:
+                    start = index
+            elif start != -1:
+                if index - start > best_length:
+                    best_start, best_length = start, index - start
+                start = -1
+        hexes = [f"{group:x}" for group in groups]
+        if best_start == -1:
+            text = ":".join(hexes)
+        else:
+            head = ":".join(hexes[:best_start])
+            tail = ":".join(hexes[best_start + best_length :])
+            text = f"{head}::{tail}"
+    scope = address.scope_id
+    return text if scope is None else f"{text}%{scope}"
 
 
 def _parse_port(text: str) -> int | None:
