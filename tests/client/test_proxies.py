@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import os
 import ssl
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -149,3 +154,40 @@ def test_proxy_rejects_non_http_scheme() -> None:
 
     with pytest.raises(ConfigurationError, match="only http://"):
         Proxy("socks5://127.0.0.1:1080")
+
+
+# -- the caller's environment ------------------------------------------------------
+# The suite clears every proxy variable for each test (tests/conftest.py): a user's shell
+# with http_proxy / no_proxy set must not change what these tests see.
+
+
+def test_no_proxy_variable_of_the_caller_reaches_a_test() -> None:
+    assert [name for name in os.environ if name.lower().endswith("_proxy")] == []
+    assert "REQUEST_METHOD" not in os.environ
+    assert env_proxies() == {}
+    home = Path(os.environ["HOME"])
+    assert home.is_dir() and list(home.iterdir()) == []
+    assert os.environ["TZ"] == "UTC" and time.strftime("%z") == "+0000"
+
+
+def test_a_child_process_inherits_the_clean_environment() -> None:
+    code = "import json, urllib.request; print(json.dumps(urllib.request.getproxies()))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert json.loads(result.stdout) == {}
+
+
+def test_lower_case_proxy_variables_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As curl and urllib do; why the tests above must clear both cases.
+    monkeypatch.setenv("HTTP_PROXY", "http://upper.test:1")
+    monkeypatch.setenv("http_proxy", "http://lower.test:2")
+    proxy = proxy_from_env(URL("http://example.test/"), env_proxies())
+    assert proxy is not None and proxy.url.origin == "http://lower.test:2"
+
+
+def test_http_proxy_ignored_in_a_cgi_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "httpoxy": under CGI, HTTP_PROXY may come from a request's Proxy header.
+    monkeypatch.setenv("REQUEST_METHOD", "GET")
+    monkeypatch.setenv("HTTP_PROXY", "http://attacker.test:3128")
+    assert proxy_from_env(URL("http://example.test/"), env_proxies()) is None
