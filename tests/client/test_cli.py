@@ -20,6 +20,7 @@ def http(
         capture_output=True,
         text=True,
         timeout=30,
+        stdin=subprocess.DEVNULL,
         cwd=cwd,
         env=env,
     )
@@ -106,7 +107,7 @@ def test_cli_offline_prints_request_without_sending() -> None:
     assert result.returncode == 0
     assert result.stdout.startswith("POST /x HTTP/1.1\nHost: example.invalid\n")
     assert "Authorization: Basic dTpw" in result.stdout
-    assert result.stdout.rstrip().endswith('{"k":"v"}')
+    assert result.stdout.rstrip().endswith('{"k": "v"}')
 
 
 @pytest.mark.parametrize(("status", "code"), [(200, 0), (302, 3), (404, 4), (503, 5)])
@@ -141,12 +142,16 @@ def test_cli_bearer_auth(uvicorn_server: ServerThread) -> None:
     assert json.loads(result.stdout) == {"authorization": "Bearer tok"}
 
 
-def test_cli_download_with_progress(uvicorn_server: ServerThread, tmp_path: Path) -> None:
+def test_cli_download_reports_one_line_off_a_terminal(
+    uvicorn_server: ServerThread, tmp_path: Path
+) -> None:
     result = http("--download", _port(uvicorn_server) + "/plaintext", cwd=tmp_path)
     assert result.returncode == 0
     assert (tmp_path / "plaintext").read_bytes() == b"Hello, World!"
-    assert "100%" in result.stderr
-    assert "Done." in result.stderr
+    assert result.stderr.startswith("Downloaded http://localhost:")
+    assert "/plaintext to plaintext: 13 B in " in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "\r" not in result.stderr
 
 
 def test_cli_download_to_output(uvicorn_server: ServerThread, tmp_path: Path) -> None:

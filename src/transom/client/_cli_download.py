@@ -1,4 +1,11 @@
-"""``transom http --download``: stream the body to a file with a progress bar on stderr."""
+"""``transom http --download``: stream the body to a file, reporting on stderr.
+
+On a terminal stderr a progress bar is redrawn in place; otherwise (a log, a
+pipe) one line is written per download, when it ends: what, where, how big
+and how fast. ``--continue`` resumes a partial file with a ``Range`` request
+(RFC 9110 §14.2); a server that answers 200 instead of 206 sends it all
+again, and the file is rewritten.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from urllib.parse import unquote
 from transom.client.models import Response
 from transom.http.headers import parse_options_header
 
-__all__ = ["download", "filename_for"]
+__all__ = ["download", "filename_for", "resume_from"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
 
@@ -49,24 +56,54 @@ def _size(n: float) -> str:
     return f"{n:.1f} GB"  # pragma: no cover - the loop always returns
 
 
-def download(response: Response, output: str | None, err: TextIO) -> Path:
-    """Write the body to ``output`` (or a name from the response); returns the path."""
+def resume_from(output: str | None) -> int:
+    """How many bytes of ``output`` exist already (0 when none)."""
+    try:
+        return os.path.getsize(output) if output else 0
+    except OSError:
+        return 0
+
+
+def _resumed(response: Response, offset: int) -> bool:
+    if not offset or response.status_code != 206:
+        return False
+    content_range = response.headers.get("content-range", "")
+    match = re.fullmatch(r"bytes (\d+)-\d+/(\d+|\*)", content_range.strip())
+    return match is not None and int(match.group(1)) == offset
+
+
+def download(response: Response, output: str | None, err: TextIO, offset: int = 0) -> Path:
+    """Write the body to ``output`` (or a name from the response); returns the path.
+
+    With ``offset`` (``--continue``) a matching 206 response is appended.
+    """
     path = Path(output) if output else _unique(Path(filename_for(response)))
+    append = _resumed(response, offset)
+    done = offset if append else 0
     length = response.headers.get("content-length")
-    total = int(length) if length and length.isdigit() else None
+    total = int(length) + done if length and length.isdigit() else None
+    terminal = err.isatty()
     started = last = time.monotonic()
-    done = 0
-    with open(path, "wb") as f:
+    with open(path, "ab" if append else "wb") as f:
         for chunk in response.iter_bytes():
             f.write(chunk)
             done += len(chunk)
             now = time.monotonic()
-            if now - last >= 0.1:
+            if terminal and now - last >= 0.1:
                 last = now
                 _progress(err, done, total, now - started)
     elapsed = max(time.monotonic() - started, 1e-6)
-    _progress(err, done, total, elapsed)
-    err.write(f"\nDone. {_size(done)} in {elapsed:.2f}s ({_size(done / elapsed)}/s) -> {path}\n")
+    got = done - (offset if append else 0)
+    speed = f"{_size(got / elapsed)}/s"
+    if terminal:
+        _progress(err, done, total, elapsed)
+        err.write(f"\nDone. {_size(done)} in {elapsed:.2f}s ({speed}) -> {path}\n")
+    else:
+        what = response.url if response.url is not None else "the body"
+        resumed = f" (resumed at {_size(offset)})" if append else ""
+        err.write(
+            f"Downloaded {what} to {path}: {_size(done)}{resumed} in {elapsed:.2f}s, {speed}\n"
+        )
     err.flush()
     return path
 

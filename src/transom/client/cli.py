@@ -4,9 +4,16 @@
 
     transom http example.org                         GET, print the response
     transom http :8000/notes title=Hi tags:='["a"]'  POST JSON to localhost:8000
+    echo '{"a": 1}' | transom http :8000/post        a piped stdin is the body
     transom http --form POST :8000/upload file@a.png  multipart upload
     transom http -a alice:pw --auth-type digest :8000/private
     transom http --download https://example.org/big.iso -o big.iso
+    transom https example.org                        https:// by default
+
+The options are HTTPie's (``_cli_args``); items are parsed in ``_cli_items``
+(nested JSON keys in ``_cli_nested``), the body is built in ``_cli_body``,
+messages are printed by ``_cli_output``, and ``_cli_send`` sends the request
+and shows the answer.
 
 Exit codes: 0 success; 1 an error (one line on stderr); 2 bad usage or a
 timeout; 3, 4, 5 for a 3xx, 4xx, 5xx response with ``--check-status``;
@@ -16,71 +23,94 @@ timeout; 3, 4, 5 for a 3xx, 4xx, 5xx response with ``--check-status``;
 from __future__ import annotations
 
 import argparse
-import json
+import netrc
+import os
+import ssl
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
-from transom.client._cli_download import download
+from transom.client._cli_args import UsageError, parse_args
+from transom.client._cli_body import Body, build_body
 from transom.client._cli_items import ItemError, RequestItems, parse_items, parse_url
-from transom.client._cli_output import Printer
+from transom.client._cli_nested import NestedJSONError
+from transom.client._cli_output import STYLES, Printer, parse_format_options
+from transom.client._cli_send import Output, exchange, offline
 from transom.client._cli_session import Session, session_path
+from transom.client._tls import ssl_context
 from transom.client.auth import Auth, BasicAuth, BearerAuth, DigestAuth
 from transom.client.client import Client
 from transom.client.config import Timeout
-from transom.client.models import Request, Response
 from transom.exceptions import TimeoutException, TooManyRedirects, TransomError
+from transom.http.url import URL
 
-__all__ = ["http_command"]
+__all__ = ["http_command", "https_command"]
 
 _METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 )
+_TLS_VERSIONS = {
+    "ssl2.3": (ssl.TLSVersion.MINIMUM_SUPPORTED, ssl.TLSVersion.MAXIMUM_SUPPORTED),
+    "tls1": (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1),
+    "tls1.1": (ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1),
+    "tls1.2": (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2),
+    "tls1.3": (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3),
+}
 
 
-class _UsageError(Exception):
-    pass
+def https_command(argv: Sequence[str]) -> int:
+    """Run ``transom https``: ``transom http`` with https:// as the default scheme."""
+    return http_command(argv, default_scheme="https")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
+def http_command(argv: Sequence[str], default_scheme: str = "http") -> int:
+    """Run ``transom http``; returns the exit code."""
+    traceback = "--traceback" in argv or "--debug" in argv
+    try:
+        args = parse_args(list(argv))
+        if args.help:
+            args.parser.print_help()
+            return 0
+        if args.version:
+            from transom import __version__
+
+            sys.stdout.write(f"{__version__}\n")
+            return 0
+        return _run(args, args.default_scheme or default_scheme)
+    except Exception as exc:
+        if traceback:
+            raise
+        return _report(exc)
+    except KeyboardInterrupt:
+        if traceback:
+            raise
+        sys.stderr.write("transom http: interrupted\n")
+        return 130
 
 
-def _parser() -> _Parser:
-    p = _Parser(
-        prog="transom http",
-        add_help=False,
-        description="Send an HTTP request, HTTPie-style.",
-        epilog="Items: Header:Value  name==query  field=value  field:=json  field@file  @file",
-    )
-    p.add_argument("args", nargs="*", metavar="[METHOD] URL [ITEM ...]")
-    p.add_argument("--help", action="store_true", help="show this help and exit")
-    body = p.add_mutually_exclusive_group()
-    body.add_argument("--json", "-j", action="store_true", help="data items as JSON (default)")
-    body.add_argument("--form", "-f", action="store_true", help="data items as a form")
-    p.add_argument("--auth", "-a", metavar="USER:PASS", help="credentials (or a token)")
-    p.add_argument("--auth-type", "-A", choices=["basic", "digest", "bearer"], default=None)
-    p.add_argument("--follow", "-F", action="store_true", help="follow redirects")
-    p.add_argument("--max-redirects", type=int, default=30)
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
-    p.add_argument("--verify", default="yes", metavar="yes|no|PATH")
-    p.add_argument("--session", metavar="NAME", help="keep headers, cookies and auth")
-    p.add_argument("--download", "-d", action="store_true", help="save the body to a file")
-    p.add_argument("--output", "-o", metavar="FILE")
-    p.add_argument("--print", "-p", dest="print_", metavar="HBhb", help="what to print")
-    p.add_argument("--verbose", "-v", action="store_true", help="print request and response")
-    p.add_argument("--headers", "-h", action="store_true", help="print response headers only")
-    p.add_argument("--body", "-b", action="store_true", help="print response body only")
-    p.add_argument("--check-status", action="store_true", help="exit 3/4/5 on 3xx/4xx/5xx")
-    p.add_argument("--offline", action="store_true", help="print the request, do not send it")
-    p.add_argument("--pretty", choices=["all", "colors", "format", "none"])
-    return p
+def _report(exc: Exception) -> int:
+    """One line (a path error: three) on stderr for ``exc``; returns the exit code."""
+    if isinstance(exc, UsageError):
+        sys.stderr.write(f"transom http: error: {exc} (transom http --help)\n")
+        return 2
+    if isinstance(exc, ItemError | NestedJSONError):
+        sys.stderr.write(f"transom http: error: {exc}\n")
+        return 2
+    if isinstance(exc, TimeoutException):
+        sys.stderr.write(f"transom http: error: timed out: {exc}\n")
+        return 2
+    if isinstance(exc, TooManyRedirects):
+        sys.stderr.write(f"transom http: error: {exc}\n")
+        return 6
+    if isinstance(exc, TransomError | OSError | ssl.SSLError):
+        sys.stderr.write(f"transom http: error: {type(exc).__name__}: {exc}\n")
+        return 1
+    raise exc
 
 
 def _split_method(args: list[str]) -> tuple[str | None, str, list[str]]:
     if not args:
-        raise _UsageError("a URL is required")
+        raise UsageError("a URL is required")
     if len(args) >= 2 and args[0].upper() in _METHODS and args[0].isalpha():
         return args[0].upper(), args[1], args[2:]
     return None, args[0], args[1:]
@@ -94,192 +124,169 @@ def _auth(value: str | None, kind: str | None) -> tuple[Auth | None, dict[str, s
         return BearerAuth(value), {"type": "bearer", "raw": value}
     user, colon, password = value.partition(":")
     if not colon:
-        raise _UsageError(f"--auth {kind} wants USER:PASS")
+        raise UsageError(f"--auth {kind} wants USER:PASS")
     auth = DigestAuth(user, password) if kind == "digest" else BasicAuth(user, password)
     return auth, {"type": kind, "raw": value}
 
 
-def _verify(value: str) -> Any:
-    lowered = value.lower()
-    if lowered in ("yes", "true", "1"):
-        return True
-    if lowered in ("no", "false", "0"):
-        return False
-    return value
-
-
-def _body_kwargs(items: RequestItems, form: bool) -> dict[str, Any]:
-    if items.body_file is not None:
-        if items.data or items.files:
-            raise _UsageError("@file as the body cannot be combined with data fields")
-        with open(items.body_file, "rb") as f:
-            return {"content": f.read()}
-    if items.files:
-        files = [(name, (filename, open(path, "rb"))) for name, (filename, path) in items.files]  # noqa: SIM115 - closed in http_command
-        data = {k: v if isinstance(v, str) else json.dumps(v) for k, v in items.data.items()}
-        return {"data": data, "files": files}
-    if not items.data:
-        return {}
-    if form:
-        data = {k: v if isinstance(v, str) else json.dumps(v) for k, v in items.data.items()}
-        return {"data": data}
-    return {"json": items.data}
-
-
-class _Output:
-    """What to print, decided from the flags and whether stdout is a terminal."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        terminal = sys.stdout.isatty()
-        if args.print_:
-            self.what = args.print_
-        elif args.verbose:
-            self.what = "HBhb"
-        elif args.headers:
-            self.what = "h"
-        elif args.body:
-            self.what = "b"
-        elif args.offline:
-            self.what = "HB"
-        else:
-            self.what = "hb" if terminal else "b"
-        if args.download and not args.print_:
-            self.what = self.what.replace("b", "")
-        pretty = args.pretty or ("all" if terminal else "none")
-        self.printer = Printer(
-            sys.stdout.buffer,
-            colors=pretty in ("all", "colors"),
-            format=pretty in ("all", "format"),
-            terminal=terminal,
-        )
-
-    def request(self, request: Request) -> None:
-        if "H" in self.what:
-            self.printer.request_head(request)
-        if "B" in self.what:
-            self.printer.request_body(request)
-
-    def response(self, response: Response) -> None:
-        if "h" in self.what:
-            self.printer.response_head(response)
-        if "b" in self.what:
-            self.printer.response_body(response)
-
-
-def http_command(argv: Sequence[str]) -> int:
-    """Run ``transom http``; returns the exit code."""
-    parser = _parser()
+def _netrc_auth(url: URL, kind: str | None) -> Auth | None:
+    """Credentials for ``url``'s host from ``$NETRC`` or ``~/.netrc``, if any."""
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    if kind == "bearer" or not os.path.isfile(path):
+        return None
     try:
-        args = parser.parse_intermixed_args(list(argv))
-        if args.help:
-            parser.print_help()
-            return 0
-        return _run(args)
-    except _UsageError as exc:
-        sys.stderr.write(f"transom http: error: {exc} (transom http --help)\n")
-        return 2
-    except ItemError as exc:
-        sys.stderr.write(f"transom http: error: {exc}\n")
-        return 2
-    except TimeoutException as exc:
-        sys.stderr.write(f"transom http: error: timed out: {exc}\n")
-        return 2
-    except TooManyRedirects as exc:
-        sys.stderr.write(f"transom http: error: {exc}\n")
-        return 6
-    except (TransomError, OSError) as exc:
-        sys.stderr.write(f"transom http: error: {type(exc).__name__}: {exc}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("transom http: interrupted\n")
-        return 130
+        entry = netrc.netrc(path).authenticators(url.host)
+    except (netrc.NetrcParseError, OSError) as exc:
+        sys.stderr.write(f"transom http: warning: {path} ignored: {exc}\n")
+        return None
+    if entry is None:
+        return None
+    login, _, password = entry
+    return (
+        DigestAuth(login, password or "") if kind == "digest" else BasicAuth(login, password or "")
+    )
 
 
-def _run(args: argparse.Namespace) -> int:
+def _verify(args: argparse.Namespace) -> Any:
+    lowered = args.verify.lower()
+    verify: Any = args.verify
+    if lowered in ("yes", "true", "1"):
+        verify = True
+    elif lowered in ("no", "false", "0"):
+        verify = False
+    if not (args.ssl or args.ciphers or args.cert):
+        return verify
+    cert = None
+    if args.cert:
+        cert = (args.cert, args.cert_key, args.cert_key_pass) if args.cert_key else args.cert
+    context = ssl_context(verify, cert)
+    if args.ssl:
+        context.minimum_version, context.maximum_version = _TLS_VERSIONS[args.ssl]
+    if args.ciphers:
+        context.set_ciphers(args.ciphers)
+    return context
+
+
+def _proxy(values: list[str], scheme: str) -> str | None:
+    """HTTPie's ``--proxy PROTOCOL:URL``: the one for this URL's scheme."""
+    chosen = None
+    for value in values:
+        protocol, colon, url = value.partition(":")
+        if not colon or not url:
+            raise UsageError(f"--proxy {value!r}: use PROTOCOL:URL, e.g. http:http://proxy:3128")
+        if protocol.lower() in (scheme, "all"):
+            chosen = url
+    return chosen
+
+
+def _remove_dots(url: str) -> str:
+    """RFC 3986 §5.2.4 on the path, as HTTPie does unless ``--path-as-is``."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    path, mark, query = tail.partition("?")
+    out: list[str] = []
+    segments = path.split("/")
+    for n, segment in enumerate(segments):
+        last = n == len(segments) - 1
+        if segment == "..":
+            if out:
+                out.pop()
+            if last:
+                out.append("")
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return f"{scheme}{sep}{authority}{slash}{'/'.join(out)}{mark}{query}"
+
+
+def _output(args: argparse.Namespace) -> Output:
+    terminal = sys.stdout.isatty()
+    pretty = args.pretty or ("all" if terminal else "none")
+    if args.style is not None and args.style not in STYLES:
+        raise UsageError(f"--style: choose one of {', '.join(sorted(STYLES))}")
+    try:
+        options = parse_format_options(args.format_options, args.sort)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    printer = Printer(
+        sys.stdout.buffer,
+        colors=pretty in ("all", "colors"),
+        format=pretty in ("all", "format"),
+        terminal=terminal,
+        style=args.style or "auto",
+        options=options,
+        charset=args.response_charset,
+        mime=args.response_mime,
+    )
+    return Output(args, printer, terminal)
+
+
+def _headers(session: Session | None, body: Body, items: RequestItems) -> list[tuple[str, str]]:
+    given = {name.lower() for name, _ in items.headers} | {name.lower() for name in items.unset}
+    base = list(session.headers.items()) if session else []
+    base += body.headers
+    kept = [(name, value) for name, value in base if name.lower() not in given]
+    return kept + items.headers
+
+
+def _stdin(args: argparse.Namespace) -> Any:
+    stream = sys.stdin
+    if args.ignore_stdin or stream is None or stream.closed or stream.isatty():
+        return None
+    return stream.buffer
+
+
+def _run(args: argparse.Namespace, scheme: str) -> int:
     method, raw_url, raw_items = _split_method(args.args)
-    url = parse_url(raw_url)
+    url = parse_url(raw_url, scheme)
+    if not args.path_as_is:
+        url = _remove_dots(url)
     items = parse_items(raw_items)
-    output = _Output(args)
+    output = _output(args)
     auth, auth_record = _auth(args.auth, args.auth_type)
+    target = URL(url)
     session = None
-    if args.session:
-        from transom.http.url import URL
-
-        session = Session(session_path(args.session, URL(url).netloc))
+    session_name = args.session or args.session_read_only
+    if session_name:
+        session = Session(session_path(session_name, target.netloc))
         if auth is None and session.auth:
             auth, auth_record = _auth(session.auth["raw"], session.auth["type"])
-    headers = list(session.headers.items()) if session else []
-    headers += items.headers
+    if auth is None and not args.ignore_netrc:
+        auth = _netrc_auth(target, args.auth_type)
+    body = build_body(items, args, _stdin(args))
+    headers = _headers(session, body, items)
     if args.download:
         headers.append(("Accept-Encoding", "identity"))  # save the bytes as the server has them
-    body = _body_kwargs(items, args.form)
-    method = method or ("POST" if items.has_data else "GET")
     client = Client(
         auth=auth,
         follow_redirects=args.follow,
         max_redirects=args.max_redirects,
-        timeout=Timeout(args.timeout),
-        verify=_verify(args.verify),
-        event_hooks={"request": [output.request]} if not args.offline else None,
+        timeout=Timeout(30.0 if args.timeout is None else args.timeout),
+        verify=_verify(args),
+        proxy=_proxy(args.proxy, target.scheme),
     )
     try:
         if session:
             session.load_cookies(client.cookies)
         request = client.build_request(
-            method, url, params=items.params, headers=headers or None, **body
+            method or ("POST" if body.present else "GET"),
+            url,
+            params=items.params,
+            headers=headers or None,
+            content=body.content,
         )
+        for name in items.unset:
+            request.headers.discard(name)
         if args.offline:
-            if auth is not None and not isinstance(auth, DigestAuth):
-                request = next(auth.auth_flow(request))
-            output.request(request)
-            return 0
-        return _exchange(client, request, args, output, session, auth_record, items)
+            return offline(request, auth, output)
+        code = exchange(client, request, args, output)
+        if session is not None and args.session:
+            session.update(items.headers, auth_record, client.cookies)
+            session.save()
+        return code
     finally:
-        for _, (_, f) in body.get("files", []):
-            f.close()
+        for handle in body.opened:
+            handle.close()
         client.close()
-
-
-def _exchange(
-    client: Client,
-    request: Request,
-    args: argparse.Namespace,
-    output: _Output,
-    session: Session | None,
-    auth_record: dict[str, str] | None,
-    items: RequestItems,
-) -> int:
-    response = client.send(request, stream=True)
-    try:
-        code = _show(response, args, output)
-    finally:
-        response.close()
-    if session is not None:
-        session.update(items.headers, auth_record, client.cookies)
-        session.save()
-    return code
-
-
-def _show(response: Response, args: argparse.Namespace, output: _Output) -> int:
-    """Print (or save) the response; returns the exit code."""
-    if args.verbose and "h" in output.what:
-        for previous in response.history:
-            output.printer.response_head(previous)
-    status = f"HTTP {response.status_code} {response.reason_phrase}"
-    if args.download and not response.is_success:
-        sys.stderr.write(f"transom http: error: {status}; nothing downloaded\n")
-        return max(response.status_code // 100, 1)
-    if args.download:
-        output.response(response)
-        download(response, args.output, sys.stderr)
-    else:
-        response.read()
-        if args.output:
-            with open(args.output, "wb") as f:
-                f.write(response.content)
-            output.what = output.what.replace("b", "")
-        output.response(response)
-    if args.check_status and response.status_code >= 300:
-        sys.stderr.write(f"transom http: warning: {status}\n")
-        return response.status_code // 100
-    return 0
