@@ -12,7 +12,7 @@ import pytest
 from tests.http.conftest import drain, server
 from transom.exceptions import RemoteProtocolError
 from transom.http.connection import NEED_DATA, Limits
-from transom.http.events import Request
+from transom.http.events import Request, Response
 from transom.http.parser import PythonParser, parse_fields, split_target
 
 H = b"Host: a\r\n"
@@ -72,7 +72,18 @@ REFUSED = [
         + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
         400,
     ),
-    ("te-empty-element", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked,\r\n\r\n", 400),
+    ("te-only-commas", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: , ,\r\n\r\n", 400),
+    ("te-empty", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding:\r\n\r\n", 400),
+    (
+        "te-empty-elements-chunked-not-last",
+        b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: , chunked, , gzip\r\n\r\n",
+        400,
+    ),
+    (
+        "te-empty-elements-chunked-twice",
+        b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked, , chunked\r\n\r\n",
+        400,
+    ),
     ("te-identity", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: identity\r\n\r\n", 400),
     ("te-xchunked", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: xchunked\r\n\r\n", 400),
     (
@@ -117,8 +128,12 @@ REFUSED = [
     ("version-two-digits", b"GET / HTTP/1.10\r\n" + H + b"\r\n", 400),
     ("no-version", b"GET /\r\n" + H + b"\r\n", 400),
     ("http09", b"GET / HTTP/0.9\r\n" + H + b"\r\n", 505),
-    ("http12", b"GET / HTTP/1.2\r\n" + H + b"\r\n", 505),
     ("http20", b"GET / HTTP/2.0\r\n" + H + b"\r\n", 505),
+    ("http21", b"GET / HTTP/2.1\r\n" + H + b"\r\n", 505),
+    ("fragment", b"GET /a#b HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("fragment-empty", b"GET /a# HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("fragment-after-query", b"GET /a?b=1#c HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("fragment-absolute", b"GET http://a/b#c HTTP/1.1\r\n" + H + b"\r\n", 400),
     ("http30", b"GET / HTTP/3.0\r\n" + H + b"\r\n", 505),
     ("h2-preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
     ("missing-host", b"GET / HTTP/1.1\r\n\r\n", 400),
@@ -154,6 +169,12 @@ ACCEPTED = [
         "te-chunked-case",
         b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: Chunked\r\n\r\n0\r\n\r\n",
     ),
+    ("http12", b"GET / HTTP/1.2\r\n" + H + b"\r\n"),
+    ("http19", b"GET / HTTP/1.9\r\n" + H + b"\r\n"),
+    ("te-leading-empty-element", CHUNKED_POST.replace(b"chunked", b", chunked") + b"0\r\n\r\n"),
+    ("te-trailing-empty-element", CHUNKED_POST.replace(b"chunked", b"chunked,") + b"0\r\n\r\n"),
+    ("te-empty-elements", CHUNKED_POST.replace(b"chunked", b" ,, chunked ,") + b"0\r\n\r\n"),
+    ("fragment-char-encoded", b"GET /a%23b HTTP/1.1\r\n" + H + b"\r\n"),
     (
         "upgrade-request",
         b"GET / HTTP/1.1\r\n" + H + b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
@@ -382,3 +403,96 @@ def test_parser_waits_for_the_rest_of_a_valid_head(backend: str) -> None:
     assert conn.next_event() is NEED_DATA
     conn.receive_data(b"\r\n")
     assert isinstance(conn.next_event(), Request)
+
+
+def test_parser_waits_for_the_rest_of_a_higher_minor_version_head(backend: str) -> None:
+    conn = server(backend, b"GET / HTTP/1.2\r\nHost: a\r\n")
+    assert conn.next_event() is NEED_DATA
+
+
+@pytest.mark.parametrize("minor", [b"2", b"9"])
+def test_parser_processes_a_higher_minor_version_as_http11(backend: str, minor: bytes) -> None:
+    # RFC 9112 §2.3: the highest minor version we support, with its defaults
+    # (keep-alive, chunked bodies, Host required).
+    wire = CHUNKED_POST.replace(b"HTTP/1.1", b"HTTP/1." + minor) + b"1\r\nx\r\n0\r\n\r\n"
+    conn = server(backend, wire)
+    events = drain(conn)
+    assert isinstance(events[0], Request)
+    assert events[0].http_version == b"1.1"
+    assert conn.their_http_version == b"1.1"
+    assert conn.keep_alive
+
+
+def test_parser_http12_still_needs_a_host(backend: str) -> None:
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(server(backend, b"GET / HTTP/1.2\r\n\r\n"))
+    assert caught.value.status_code == 400
+
+
+def test_parser_keeps_empty_transfer_encoding_elements_in_the_head(backend: str) -> None:
+    conn = server(backend, POST + b"Transfer-Encoding: , chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+    events = drain(conn)
+    assert isinstance(events[0], Request)
+    assert (b"transfer-encoding", b", chunked") in events[0].headers
+    assert [type(e).__name__ for e in events] == ["Request", "Data", "EndOfMessage"]
+
+
+def test_parser_bounds_chunk_extensions_over_a_message(backend: str) -> None:
+    # Each line is short enough; together they pass the head's byte limit.
+    extension = b";ext=" + b"e" * 995
+    conn = server(backend, CHUNKED, limits=Limits(max_header_bytes=10_000))
+    drain(conn)
+    conn.receive_data((b"1" + extension + b"\r\nx\r\n") * 10)
+    assert len(drain(conn)) == 10  # exactly the limit: 10 x 1000 bytes
+    conn.receive_data(b"1;e\r\nx\r\n")
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 413
+
+
+def test_parser_chunk_extension_budget_is_per_message(backend: str) -> None:
+    extension = b";ext=" + b"e" * 995
+    one = CHUNKED + (b"1" + extension + b"\r\nx\r\n") * 8 + b"0\r\n\r\n"
+    conn = server(backend, one + one, limits=Limits(max_header_bytes=10_000))
+    for _ in range(2):
+        events = drain(conn)
+        assert len(events) == 10
+        conn.send_response(Response(200, []), b"")
+        conn.start_next_cycle()
+
+
+def test_parser_refuses_a_megabyte_of_extensions_on_one_chunk(backend: str) -> None:
+    conn = server(backend, CHUNKED + b"1" + b";ext=value" * 100_000 + b"\r\nx\r\n0\r\n\r\n")
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 400
+
+
+def test_parser_accepts_a_hundred_ordinary_headers_by_default(backend: str) -> None:
+    fields = b"".join(b"X-Forwarded-Thing-%d: value-%d-abcdefghij\r\n" % (i, i) for i in range(99))
+    events = drain(server(backend, GET + fields + b"\r\n"))
+    assert isinstance(events[0], Request)
+    assert len(events[0].headers) == 100
+
+
+def test_parser_header_count_default_is_256(backend: str) -> None:
+    assert Limits().max_header_count == 256
+    fields = b"X: y\r\n" * 256  # 257 with Host
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(server(backend, GET + fields + b"\r\n"))
+    assert caught.value.status_code == 431
+
+
+def test_parser_body_received_counts_bytes_that_came(backend: str) -> None:
+    conn = server(backend, POST + b"Content-Length: 10\r\n\r\nabc")
+    drain(conn)
+    assert conn.body_received == 3
+    conn.receive_data(b"defghij")
+    drain(conn)
+    assert conn.body_received == 10
+    conn = server(backend, CHUNKED + b"a\r\nabc")  # a 10-byte chunk, 3 of them here
+    drain(conn)
+    assert conn.body_received == 3
+    conn.receive_data(b"defghij\r\n2\r\nkl\r\n")
+    drain(conn)
+    assert conn.body_received == 12

@@ -68,6 +68,15 @@ SMUGGLING = [
         "te-chunked-comma-space",
         POST + b"Transfer-Encoding: chunked , \r\n\r\n0\r\n\r\n",
     ),
+    ("te-empty-element-first", POST + b"Transfer-Encoding: , chunked\r\n\r\n0\r\n\r\n"),
+    (
+        "te-empty-elements-gzip",
+        POST + b"Transfer-Encoding: ,gzip, ,\r\nContent-Length: 4\r\n\r\nabcd",
+    ),
+    (
+        "te-empty-element-split-fields",
+        POST + b"Transfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ),
     ("te-nul", POST + b"Transfer-Encoding: chunked\x00\r\n\r\n0\r\n\r\n"),
     ("cl-leading-space-line", POST + b" Content-Length: 3\r\n\r\nabc"),
     ("cl-space-colon", POST + b"Content-Length : 3\r\n\r\nabc"),
@@ -96,6 +105,17 @@ SMUGGLING = [
         "chunk-ext-bare-cr",
         CHUNKED_POST + b"3;x\ry\r\nabc\r\n0\r\n\r\n",
     ),
+    (
+        "chunk-ext-many-lines",
+        CHUNKED_POST + (b"1;" + b"e" * 4000 + b"\r\nx\r\n") * 20 + b"0\r\n\r\n",
+    ),
+    (
+        "http12-pipelined",
+        b"GET / HTTP/1.2\r\nHost: a\r\n\r\nGET /2 HTTP/1.2\r\nHost: a\r\n\r\n",
+    ),
+    ("http12-chunked", CHUNKED_POST.replace(b"1.1", b"1.2") + b"2\r\nhi\r\n0\r\n\r\n"),
+    ("fragment", b"GET /a#/../admin HTTP/1.1\r\nHost: a\r\n\r\n"),
+    ("fragment-pipelined", GET + b"\r\nGET /#x HTTP/1.1\r\nHost: a\r\n\r\n"),
     (
         "chunk-missing-crlf",
         CHUNKED_POST + b"3\r\nabcGET / HTTP/1.1\r\n\r\n",
@@ -165,6 +185,15 @@ RESPONSES = [
     ("http10", b"HTTP/1.0 200 OK\r\n\r\nbody"),
     ("http09-like", b"HTTP/0.9 200 OK\r\n\r\n"),
     ("http2", b"HTTP/2 200 OK\r\n\r\n"),
+    ("http12", b"HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ("http20", b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ("te-empty-element", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked\r\n\r\n0\r\n\r\n"),
+    (
+        "chunk-ext-many-lines",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + (b"1;" + b"e" * 4000 + b"\r\nx\r\n") * 20
+        + b"0\r\n\r\n",
+    ),
     (
         "cl-te",
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -288,6 +317,9 @@ FRAGMENTS = [
     b"HTTP/1.1",
     b"HTTP/1.0",
     b"HTTP/2.0",
+    b"HTTP/1.2",
+    b"#",
+    b"/#f",
     b"\r\n",
     b"\r",
     b"\n",
@@ -304,6 +336,8 @@ FRAGMENTS = [
     b"Transfer-Encoding: chunked",
     b"Transfer-Encoding: gzip",
     b"Transfer-Encoding: chunked, chunked",
+    b"Transfer-Encoding: , chunked",
+    b"Transfer-Encoding: ,",
     b"Connection: close",
     b"Expect: 100-continue",
     b"X: y",
@@ -312,6 +346,7 @@ FRAGMENTS = [
     b"0\r\n\r\n",
     b"3\r\nabc\r\n",
     b"3;e=1\r\nabc\r\n",
+    b"1;" + b"e" * 3000 + b"\r\nx\r\n",
     b"ffffffffffffffffff\r\n",
     b"abc",
 ]

@@ -136,7 +136,9 @@ class Limits:
 
     max_request_line: int = 8190  # request-line / status-line bytes -> 414
     max_header_bytes: int = 65536  # whole head (and trailer block) bytes -> 431
-    max_header_count: int = 100  # header fields -> 431
+    # Header fields -> 431. Generous: browsers behind corporate proxies send 60-100;
+    # max_header_bytes bounds the work a head can cost.
+    max_header_count: int = 256
     max_body_size: int | None = 100 * 1024 * 1024  # bytes of body -> 413; None: unbounded
 
     def __post_init__(self) -> None:
@@ -188,7 +190,10 @@ _CHUNK_LINE = re.compile(
 _SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+\-.]*")  # RFC 3986 §3.1
 _MAX_CHUNK_LINE = 4096  # chunk size + extensions, bytes
 _MAX_LEADING_EMPTY_LINES = 8  # RFC 9112 §2.2: ignore at least one empty line before a request
-_SUPPORTED_VERSIONS = (b"1.1", b"1.0")
+# RFC 9112 §2.3: a higher minor version of HTTP/1 is processed as the highest
+# one we support; any other major version is refused (505).
+_VERSIONS = {b"1.1": b"1.1", b"1.0": b"1.0"}
+_VERSIONS.update({b"1.%d" % minor: b"1.1" for minor in range(2, 10)})
 _REFERENCE = PythonParser()  # judges request lines before their head is complete
 
 # The fast path of send_response: statuses whose responses have a body.
@@ -230,6 +235,7 @@ class Connection:
         "_chunk_left",
         "_eof",
         "_expect_continue",
+        "_ext_left",
         "_fast_response",
         "_keep_alive",
         "_leading_lines",
@@ -284,6 +290,7 @@ class Connection:
         self._recv_left = 0
         self._recv_total = 0
         self._chunk_left = -1  # -1: a chunk-size line comes next
+        self._ext_left = 0  # chunk-extension bytes the current message may still send
         self._send_mode = _NO_BODY
         self._send_left = 0
         self._their_method: bytes | None = None
@@ -367,7 +374,7 @@ class Connection:
             self._pos = 0
         else:
             self._pos = pos
-        self._check_request(method, target, version, headers)
+        version = self._check_request(method, target, version, headers)
         if self._recv_mode != _NO_BODY:
             self._parser.body_follows()
         self._their_method = method
@@ -379,20 +386,22 @@ class Connection:
 
     def _check_request(
         self, method: bytes, target: bytes, version: bytes, headers: HeaderList
-    ) -> None:
-        """Validate a request head (RFC 9112 §3, §6; RFC 9110 §7.2) and set up
-        the framing of its body."""
+    ) -> bytes:
+        """Validate a request head (RFC 9112 §3, §6; RFC 9110 §7.2), set up
+        the framing of its body, and return the version it is processed as."""
         if len(headers) > self._max_fields:
             raise RemoteProtocolError("too many header fields", status_code=431)
         if version != b"1.1":
             if version != b"1.0":
-                raise RemoteProtocolError(
-                    f"HTTP/{version.decode()} is not supported", status_code=505
-                )
-            if b"connection" not in (name for name, _ in headers):
+                version = _version(version)
+            if version == b"1.0" and b"connection" not in (name for name, _ in headers):
                 self._keep_alive = False  # HTTP/1.0: only with Connection: keep-alive
         if target[0] != 47 and not _valid_other_target(method, target):  # 47 = "/"
             raise RemoteProtocolError(f"invalid request target {target[:80]!r}")
+        if 35 in target:  # "#" (an int test is a memchr)
+            # RFC 9112 §3.2: a fragment is never sent; one that is would reach
+            # the app as some other path.
+            raise RemoteProtocolError(f"request target with a fragment {target[:80]!r}")
         hosts = 0
         length: int | None = None
         chunked = False
@@ -418,15 +427,22 @@ class Connection:
             raise RemoteProtocolError("an HTTP/1.1 request needs exactly one Host header")
         if chunked:
             self._check_transfer_encoding(headers, version, length)
-            self._recv_mode = _CHUNKED
-            self._chunk_left = -1
-            self._recv_total = 0
+            self._start_chunked()
         elif length:
             max_body = self._limits.max_body_size
             if max_body is not None and length > max_body:
                 raise RemoteProtocolError("request body too large", status_code=413)
             self._recv_mode = _LENGTH
-            self._recv_left = length
+            self._recv_left = self._recv_total = length
+        return version
+
+    def _start_chunked(self) -> None:
+        self._recv_mode = _CHUNKED
+        self._chunk_left = -1
+        self._recv_total = 0
+        # Chunk extensions are read and ignored, so their bytes are bounded
+        # like a head's: max_header_bytes per message, whatever the chunking.
+        self._ext_left = self._limits.max_header_bytes
 
     def _check_head_size(self, buffer: bytes, pos: int, end: int) -> None:
         limits = self._limits
@@ -462,8 +478,7 @@ class Connection:
         self._scanned = self._lf_checked = 0
         if len(headers) > self._limits.max_header_count:
             raise RemoteProtocolError("too many header fields", status_code=431)
-        if version not in _SUPPORTED_VERSIONS:
-            raise RemoteProtocolError(f"HTTP/{version.decode()} is not supported", status_code=505)
+        version = _version(version)
         if status < 200:
             if status < 100:
                 raise RemoteProtocolError(f"invalid status code {status}")
@@ -502,16 +517,14 @@ class Connection:
             return
         if chunked:
             self._check_transfer_encoding(headers, version, length)
-            self._recv_mode = _CHUNKED
-            self._chunk_left = -1
-            self._recv_total = 0
+            self._start_chunked()
         elif length is not None:
             max_body = self._limits.max_body_size
             if max_body is not None and length > max_body:
                 raise RemoteProtocolError("response body too large", status_code=413)
             if length:
                 self._recv_mode = _LENGTH
-                self._recv_left = length
+                self._recv_left = self._recv_total = length
         else:
             self._recv_mode = _UNTIL_CLOSE
             self._recv_total = 0
@@ -541,14 +554,16 @@ class Connection:
             raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
         if version != b"1.1":
             raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 message")
+        # RFC 9110 §5.6.1: empty list elements (", chunked") are valid and skipped.
         codings = [
-            coding.strip(b" \t")
+            coding
             for name, value in headers
             if name == b"transfer-encoding"
-            for coding in value.lower().split(b",")
+            for coding in (item.strip(b" \t") for item in value.lower().split(b","))
+            if coding
         ]
         if codings != [b"chunked"]:
-            if codings[-1] != b"chunked" or b"chunked" in codings[:-1] or b"" in codings:
+            if not codings or codings[-1] != b"chunked" or b"chunked" in codings[:-1]:
                 raise RemoteProtocolError("Transfer-Encoding must end with a single chunked")
             raise RemoteProtocolError("unsupported transfer coding", status_code=501)
 
@@ -591,11 +606,7 @@ class Connection:
         if line_end >= 0 and line_end + 2 > new and self._role is _SERVER:
             # The request line just became complete: judge it now, rather than
             # wait for the blank line an HTTP/0.9 or non-HTTP client never sends.
-            version = _REFERENCE.parse_request_head(buffer, pos, line_end)[2]
-            if version not in _SUPPORTED_VERSIONS:
-                raise RemoteProtocolError(
-                    f"HTTP/{version.decode()} is not supported", status_code=505
-                )
+            _version(_REFERENCE.parse_request_head(buffer, pos, line_end)[2])
         self._scanned = max(available - 3, 0)
         self._lf_checked = available
         if buffer.startswith(b"\x16\x03", pos):
@@ -686,6 +697,9 @@ class Connection:
             match = _CHUNK_LINE.fullmatch(buffer, pos, line_end)
             if match is None:
                 raise RemoteProtocolError("invalid chunk-size line")
+            size_end = match.end(1)
+            if size_end != line_end:
+                self._count_extensions(line_end - size_end)
             size = int(match.group(1), 16)
             self._count_body(size)
             self._pos = line_end + 2
@@ -694,6 +708,13 @@ class Connection:
             else:
                 self._chunk_left = -2
                 self._scanned = self._lf_checked = 0  # the trailer search starts here
+
+    def _count_extensions(self, size: int) -> None:
+        # RFC 9112 §7.1.1: extensions we ignore must not cost unbounded work
+        # (the chunk-extension advisories of Node.js, Netty and aiohttp, 2023-24).
+        self._ext_left -= size
+        if self._ext_left < 0:
+            raise RemoteProtocolError("too many chunk extension bytes", status_code=413)
 
     def _read_trailers(self) -> Event | _Sentinel:
         buffer = self._buffer
@@ -1114,6 +1135,17 @@ class Connection:
         return self._their_method
 
     @property
+    def body_received(self) -> int:
+        """Body bytes of the peer's message received so far (after chunked
+        decoding); meaningful while its body is being received."""
+        mode = self._recv_mode
+        if mode == _LENGTH:
+            return self._recv_total - self._recv_left
+        if mode == _CHUNKED and self._chunk_left > 0:
+            return self._recv_total - self._chunk_left
+        return self._recv_total
+
+    @property
     def buffered(self) -> int:
         """How many received bytes wait unparsed (``len(trailing_data[0])``, without a copy)."""
         return len(self._buffer) - self._pos
@@ -1164,6 +1196,14 @@ def _pair(field: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
             f"invalid header {field!r}: a header is a (name, value) pair of bytes"
         ) from None
     return name, value
+
+
+def _version(version: bytes) -> bytes:
+    """The version a message is processed as (RFC 9112 §2.3), or 505."""
+    known = _VERSIONS.get(version)
+    if known is None:
+        raise RemoteProtocolError(f"HTTP/{version.decode()} is not supported", status_code=505)
+    return known
 
 
 def _content_length(value: bytes) -> int:
