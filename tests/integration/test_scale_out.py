@@ -336,6 +336,20 @@ def test_scale_out_instance_killed_midway(site: Site) -> None:
     assert retried, "nothing was retried: was the instance killed while busy?"
 
 
+def test_scale_out_nginx_serves_hashed_static_urls_for_a_year(site: Site) -> None:
+    with Client(base_url=site.nginx.url, trust_env=False) as client:
+        page = client.get("/site/", headers={"Cookie": f"session={site.cookie}"})
+        match = re.search(r'href="[^"]*?(/static/site\.css\?v=[^"]+)"', page.text)
+        assert match is not None
+        hashed = client.get(match.group(1))
+        plain = client.get("/static/site.css")
+    assert hashed.status_code == 200 and hashed.content == (STATIC / "site.css").read_bytes()
+    assert hashed.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert plain.headers["cache-control"] == "no-cache"
+    served = [line for line in site.nginx.access_log() if "/static/site.css" in line]
+    assert served and all("up=- " in line for line in served), "static went to an instance"
+
+
 def test_scale_out_sigterm_during_load_fails_nothing(site: Site) -> None:
     leaving = site.demos[0]
     stopped: dict[str, float] = {}
