@@ -39,3 +39,11 @@ def test_cli_subcommand_help_runs_as_module(command: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "usage" in done.stdout.lower()
     assert "Traceback" not in done.stderr
+
+
+def test_cli_https_command_is_dispatched(capsys: pytest.CaptureFixture[str]) -> None:
+    from transom import __version__
+    from transom.cli import main
+
+    assert main(["https", "--version"]) == 0
+    assert __version__ in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""The ``transom`` command: ``transom run | http | demo``.
+"""The ``transom`` command: ``transom run | http | https | demo``.
 
 This is a composition root: it may import every layer. Each subcommand
 keeps its own argument parsing beside the code it drives.
@@ -15,6 +15,7 @@ usage: transom <command> [options]
 commands:
   run MODULE:ATTR   serve an ASGI application (transom run --help)
   http              send an HTTP request, HTTPie-style (transom http --help)
+  https             the same, with https as the default scheme
   demo              serve the demo: an httpbin API and a notes site (transom demo --help)
 """
 
@@ -34,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from transom.client.cli import http_command
 
         return http_command(rest)
+    if command == "https":
+        from transom.client.cli import https_command
+
+        return https_command(rest)
     if command == "demo":
         from transom.demo.cli import demo_command
 
