@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from transom.server.cli import build_parser
+
 from .processes import SLOW_APP, ServerProcess, run_to_exit
 from .rawhttp import RawClient, get
 
@@ -115,3 +117,10 @@ async def test_cli_serves_the_hello_example() -> None:
     finally:
         await client.close()
         await server.stop()
+
+
+def test_cli_wire_limit_options_reach_the_config() -> None:
+    args = build_parser().parse_args(["m:app", "--body-min-rate", "0", "--max-header-count", "50"])
+    assert (args.body_min_rate, args.max_header_count) == (0.0, 50)
+    defaults = build_parser().parse_args(["m:app"])
+    assert (defaults.body_min_rate, defaults.max_header_count) == (256.0, 256)

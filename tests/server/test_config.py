@@ -20,6 +20,9 @@ def test_config_defaults_bound_everything() -> None:
     assert config.keep_alive_timeout == 5.0
     assert 0 < config.max_connections < 1_000_000
     assert config.forwarded_allow_ips == "127.0.0.1"
+    assert config.body_timeout == 30.0
+    assert config.body_min_rate == 256.0  # a body read pace, on by default
+    assert config.limits.max_header_count == 256  # generous: max_header_bytes bounds the head
 
 
 def test_config_is_frozen() -> None:
@@ -41,6 +44,10 @@ def test_config_is_frozen() -> None:
         pytest.param({"max_body_size": 0}, "max_body_size must be greater", id="body-size"),
         pytest.param({"header_timeout": 0}, "header_timeout must be greater", id="timeout"),
         pytest.param({"shutdown_timeout": -1}, "shutdown_timeout", id="shutdown"),
+        pytest.param({"body_min_rate": -1}, "body_min_rate must be zero", id="body-rate"),
+        pytest.param(
+            {"body_min_rate": float("nan")}, "body_min_rate must be zero", id="body-rate-nan"
+        ),
         pytest.param({"max_connections": 0}, "max_connections", id="connections"),
         pytest.param({"ssl_keyfile": "key.pem"}, "needs ssl_certfile", id="key-no-cert"),
         pytest.param({"ssl_certfile": "/no/such.pem"}, "is not a file", id="cert-missing"),

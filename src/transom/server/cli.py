@@ -49,10 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--log-level", default="info", choices=LOG_LEVELS)
     add("--max-body-size", type=int, default=100 * 1024 * 1024, help="request body bytes (413)")
     add("--max-header-bytes", type=int, default=65536, help="request head bytes (431)")
-    add("--max-header-count", type=int, default=100, help="request header fields (431)")
+    add("--max-header-count", type=int, default=256, help="request header fields (431)")
     add("--max-request-line", type=int, default=8190, help="request line bytes (414)")
     add("--header-timeout", type=float, default=10.0, help="seconds to send a request head")
     add("--body-timeout", type=float, default=30.0, help="seconds between body chunks")
+    add("--body-min-rate", type=float, default=256.0,
+        help="bytes/s a request body must average after --body-timeout (0: off)")  # fmt: skip
     add("--keep-alive-timeout", type=float, default=5.0, help="idle keep-alive seconds")
     add("--write-timeout", type=float, default=60.0, help="seconds a client may not read")
     add("--shutdown-timeout", type=float, default=30.0, help="graceful shutdown seconds")
@@ -94,6 +96,7 @@ def run_command(argv: Sequence[str]) -> int:
             max_request_line=args.max_request_line,
             header_timeout=args.header_timeout,
             body_timeout=args.body_timeout,
+            body_min_rate=args.body_min_rate,
             keep_alive_timeout=args.keep_alive_timeout,
             write_timeout=args.write_timeout,
             shutdown_timeout=args.shutdown_timeout,

@@ -2,8 +2,8 @@
 
 Every bound on what a peer may do has a finite default: the request line,
 header block and body sizes (enforced by ``transom.http.connection``), the
-time to send a request head, the gap between body chunks, keep-alive idle
-time, the number of open connections and the listen backlog. A value that
+time to send a request head, the gap between body chunks and the pace of a
+body, keep-alive idle time, the number of open connections and the listen backlog. A value that
 makes no sense raises ``ConfigurationError`` naming the setting and what to
 change, so mistakes surface at start-up rather than under load.
 
@@ -63,11 +63,14 @@ class ServerConfig:
     # Sizes (-> transom.http.connection.Limits)
     max_request_line: int = 8190
     max_header_bytes: int = 65536
-    max_header_count: int = 100
+    max_header_count: int = 256
     max_body_size: int | None = 100 * 1024 * 1024
     # Time, in seconds
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    # Bytes per second a request body must average while the app waits for it,
+    # after body_timeout seconds of grace; 0 turns the check off.
+    body_min_rate: float = 256.0
     keep_alive_timeout: float = 5.0
     write_timeout: float = 60.0  # a client that takes none of our data this long is dropped
     shutdown_timeout: float = 30.0
@@ -163,6 +166,11 @@ class ServerConfig:
             self._positive("max_body_size", self.max_body_size)
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout"):
             self._positive(name, getattr(self, name))
+        if not self.body_min_rate >= 0:
+            raise ConfigurationError(
+                f"body_min_rate must be zero (off) or more bytes per second, "
+                f"not {self.body_min_rate!r}"
+            )
         if self.shutdown_timeout < 0:
             raise ConfigurationError("shutdown_timeout must be zero or more seconds")
         self._positive("max_connections", self.max_connections)

@@ -26,6 +26,12 @@ arming one on the hot path is one attribute store: IDLE (keep-alive, or a new
 connection that sent nothing: closed quietly), HEAD (the request head must be
 complete this long after its first byte; never extended by later bytes:
 408), BODY (the app waits for a body chunk: 408 if nothing was answered yet).
+The BODY deadline is the nearer of two: ``body_timeout`` from now (an idle
+gap), and the moment the body falls below ``body_min_rate`` bytes a second
+(after ``body_timeout`` seconds of grace), counting only the time the app
+spent waiting for it, so a client that trickles a byte at a time cannot hold
+a connection and its app for ever. Both are computed when the app starts to
+wait, never per request or per chunk.
 A client that stops reading our data gets ``write_timeout`` from the moment
 the transport pauses us (``write_deadline``), then the connection is dropped
 without waiting to flush.
@@ -69,12 +75,15 @@ class HttpProtocol(asyncio.Protocol):
 
     __slots__ = (
         "_batching",
+        "_body_waited",
         "_deadline_kind",
         "_drain_waiter",
         "_out",
         "_out_size",
+        "_paced",
         "_pipelined",
         "_read_paused",
+        "_wait_started",
         "client",
         "closing",
         "conn",
@@ -112,6 +121,11 @@ class HttpProtocol(asyncio.Protocol):
         self._batching = False
         self._read_paused = False
         self._pipelined = 0
+        # Body pace (see on_body_wanted): the cycle measured, and the seconds
+        # its app has spent waiting for body bytes.
+        self._paced: Cycle | None = None
+        self._body_waited = 0.0
+        self._wait_started = 0.0
 
     # --- asyncio.Protocol ------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -303,12 +317,29 @@ class HttpProtocol(asyncio.Protocol):
             self._flush()
         if self._read_paused:
             self._resume_reading()
-        self._set_deadline(_BODY, self.state.body_timeout)
+        state = self.state
+        seconds = state.body_timeout
+        rate = state.config.body_min_rate
+        if rate:
+            seconds = min(seconds, self._pace_left(rate))
+        self._set_deadline(_BODY, seconds)
+        self._wait_started = state.clock
+
+    def _pace_left(self, rate: float) -> float:
+        """Seconds the app may still wait for this body before the client
+        falls below ``rate`` bytes a second (after ``body_timeout`` of grace)."""
+        cycle = self.cycle
+        if self._paced is not cycle:
+            self._paced = cycle
+            self._body_waited = 0.0
+        grace = self.state.body_timeout
+        return grace + self.conn.body_received / rate - self._body_waited
 
     def on_body_wait_over(self) -> None:
         if self._deadline_kind == _BODY:
             self.deadline = 0.0
             self._deadline_kind = 0
+        self._body_waited += self.state.clock - self._wait_started
 
     def on_body_consumed(self) -> None:
         if self._read_paused:
