@@ -354,3 +354,29 @@ async def test_wire_shutdown_closes_a_streaming_response_after_it_ends(serve: An
         assert await client.is_closed()  # the pipelined request is not served
     finally:
         await client.close()
+
+
+async def test_wire_shutdown_500_for_a_failing_app_says_close(serve: Any) -> None:
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        arrived.set()
+        await release.wait()
+        raise RuntimeError("broken during shutdown")
+
+    server = await serve(app)
+    client = await RawClient.connect(server.port)
+    try:
+        client.send(get("/"))
+        await asyncio.wait_for(arrived.wait(), 5)
+        server.request_shutdown()
+        release.set()
+        response = await client.response()
+        assert response.status == 500
+        assert response.header(b"connection") == b"close"
+        assert await client.is_closed()
+    finally:
+        await client.close()

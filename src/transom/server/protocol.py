@@ -393,8 +393,11 @@ class HttpProtocol(asyncio.Protocol):
         cycle.status = 500
         cycle.body_bytes = len(_ERROR_BODY)
         cycle.head_written = cycle.response_complete = True
+        headers = list(_ERROR_HEADERS)
+        if self.closing:
+            headers.append((b"connection", b"close"))  # shutting down: as Cycle.head does
         try:
-            wire = self.conn.send_response(Response(500, list(_ERROR_HEADERS)), _ERROR_BODY)
+            wire = self.conn.send_response(Response(500, headers), _ERROR_BODY)
         except Exception:  # the app broke the connection state (bad headers...)
             self.write(error_response(500))
             self._close()
