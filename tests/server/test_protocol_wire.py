@@ -91,7 +91,7 @@ async def test_wire_chunked_body_trickled_below_the_minimum_rate_gets_408(
 
 async def test_wire_body_above_the_minimum_rate_is_read(serve: Any, client_factory: Any) -> None:
     seen: list[str] = []
-    server = await serve(body_reader(seen), body_timeout=0.3, body_min_rate=100)
+    server = await serve(body_reader(seen), body_timeout=1.0, body_min_rate=100)
     client = await client_factory(server.port)
     client.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 300\r\n\r\n")
     # 10 bytes every 50 ms (200 bytes/s) for 1.5 s: slow, but fast enough.
@@ -103,7 +103,8 @@ async def test_wire_body_above_the_minimum_rate_is_read(serve: Any, client_facto
 
 async def test_wire_body_rate_check_can_be_turned_off(serve: Any, client_factory: Any) -> None:
     seen: list[str] = []
-    server = await serve(body_reader(seen), body_timeout=0.3, body_min_rate=0)
+    # At 100 bytes/s after 1 s of grace, this body would be cut off at about 1.25 s.
+    server = await serve(body_reader(seen), body_timeout=1.0, body_min_rate=0)
     client = await client_factory(server.port)
     client.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 30\r\n\r\n")
     await trickle(client, b"x" * 30, 1, 0.05)  # 20 bytes/s for 1.5 s

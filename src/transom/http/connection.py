@@ -35,8 +35,11 @@ Every framing rule lives in this module and only here:
   a request has no body and a response runs until EOF (close-delimited).
   Ambiguity is refused (400): Content-Length with Transfer-Encoding, any
   Transfer-Encoding in HTTP/1.0, duplicate or non-digit Content-Length, a
-  Transfer-Encoding whose last coding is not chunked. Requests must carry
-  exactly one valid Host on HTTP/1.1 (RFC 9112 §3.2).
+  Transfer-Encoding whose last coding is not chunked (empty list elements
+  are skipped, RFC 9110 §5.6.1). Requests must carry exactly one valid Host
+  on HTTP/1.1, and no fragment in their target (RFC 9112 §3.2). A higher
+  minor version of HTTP/1 is processed as 1.1 (RFC 9112 §2.3); another
+  major version is refused with 505.
 * Sending: a response with a known length gets Content-Length
   (``send_response``); an unknown one is chunked for an HTTP/1.1 peer and
   close-delimited for an HTTP/1.0 one. No more and no fewer bytes than the
@@ -51,8 +54,10 @@ Every framing rule lives in this module and only here:
 * ``Expect: 100-continue`` (RFC 9110 §10.1.1): ``send_continue()`` returns
   the interim response once, only to an HTTP/1.1 request that asked.
 * Limits (``Limits``): request/status line -> 414, head size or field count
-  -> 431, body size -> 413, each a ``RemoteProtocolError`` whose
-  ``status_code`` is the answer; ``writer.error_response`` builds it.
+  -> 431, body size -> 413, chunk-extension bytes of one message past
+  ``max_header_bytes`` -> 413 (a single chunk-size line past 4096 bytes is
+  malformed: 400), each a ``RemoteProtocolError`` whose ``status_code`` is
+  the answer; ``writer.error_response`` builds it.
 
 The parser backend (``parser.py``, ``_llhttp.py``) only tokenises heads that
 this module cut out of the buffer; see ``parser.py``. Every head is parsed
@@ -64,7 +69,8 @@ Additions to the original contract (all documented on the members):
 ``send_request(request, body)`` (client fast path), ``their_method`` (the
 method of the current request), ``backend`` (the parser name), ``buffered``
 (unparsed bytes, counted without a copy), and the ``split_target``
-re-export (``transom.http.parser.split_target``).
+re-export (``transom.http.parser.split_target``), ``body_received`` (body
+bytes of the peer's message so far, for a server's body-rate check).
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ and field lines joined by CRLF (no final CRLF). The parser returns:
 * ``parse_request_head -> (method, target, version, headers)``
 * ``parse_response_head -> (version, status_code, reason, headers)``
 
-where ``version`` is the two digits ``b"1.1"`` (the connection maps unknown
-versions to 505), ``headers`` is ``[(lower-cased name, value), ...]`` with
-the value's surrounding whitespace removed. Anything malformed raises
+where ``version`` is the two digits ``b"1.1"`` (the connection processes a
+higher HTTP/1 minor version as 1.1 and answers other versions with 505),
+``headers`` is ``[(lower-cased name, value), ...]`` with the value's
+surrounding whitespace removed. Anything malformed raises
 ``RemoteProtocolError(status_code=400)``.
 
 Body decoding (Content-Length, chunked, close-delimited) and every rule
