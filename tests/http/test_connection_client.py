@@ -454,3 +454,30 @@ def test_connection_client_counts_a_remembered_host(backend: str) -> None:
     conn = Connection(Role.CLIENT, backend=backend)
     with pytest.raises(LocalProtocolError, match="exactly one Host"):
         conn.send_request(Request(b"GET", b"/", [(b"x", b"y")]))
+
+
+def test_connection_client_reads_a_higher_minor_version_as_http11(backend: str) -> None:
+    conn = sent(backend)
+    conn.receive_data(b"HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    events = drain(conn)
+    assert isinstance(events[0], Response)
+    assert events[0].http_version == b"1.1"
+    assert conn.keep_alive
+    assert body_of(events) == b"ok"
+
+
+def test_connection_client_refuses_http2_responses(backend: str) -> None:
+    conn = sent(backend)
+    conn.receive_data(b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 505
+
+
+def test_connection_client_bounds_chunk_extensions(backend: str) -> None:
+    conn = sent(backend)
+    conn.receive_data(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked\r\n\r\n")
+    conn.receive_data((b"1;" + b"e" * 4000 + b"\r\nx\r\n") * 17)  # 68,000 > 65,536 bytes
+    with pytest.raises(RemoteProtocolError) as caught:
+        drain(conn)
+    assert caught.value.status_code == 413

@@ -226,3 +226,36 @@ async def test_flow_big_batch_goes_out_before_the_batch_ends() -> None:
     protocol, transport = connect(app)
     protocol.data_received(get("/") * 2)
     assert len(transport.writes) == 2  # each response left as soon as it passed the limit
+
+
+async def test_flow_body_pace_counts_only_the_time_the_app_waits() -> None:
+    proceed = asyncio.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            await proceed.wait()  # busy with each piece: not the client's time
+            proceed.clear()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    protocol, transport = connect(app, body_timeout=10.0, body_min_rate=100)
+    state = protocol.state
+    protocol.data_received(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+    await asyncio.sleep(0)
+    start = state.clock
+    # Nothing received yet: the grace (body_timeout) is all there is.
+    assert protocol.deadline == start + 10.0
+    state.clock = start + 5.0  # five seconds of waiting, then 100 bytes
+    protocol.data_received(b"x" * 100)
+    await asyncio.sleep(0)
+    assert protocol.deadline == 0.0  # the app is busy: no body deadline
+    state.clock = start + 105.0  # a hundred seconds of the app's own work
+    proceed.set()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    # 10 s grace + 100 bytes / 100 bytes/s - 5 s waited: 6 s left at this pace.
+    assert protocol.deadline == state.clock + 6.0
+    state.clock += 7.0
+    protocol.check_deadline(state.clock)
+    assert transport.writes[-1].startswith(b"HTTP/1.1 408 ")
+    assert transport.closed
