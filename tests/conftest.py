@@ -6,8 +6,9 @@ user's own ``transom http`` sessions and configuration, and ``TZ`` and the local
 and text. So for the whole session and again for every test the environment is made the same
 everywhere: every proxy variable (any case) and the CGI variables that change how proxy
 variables are read are removed, ``HOME`` is an empty temporary directory (the XDG directories
-follow it), ``TZ`` is UTC and the locale is C.UTF-8. Child processes that a test starts with
-``os.environ`` (or none: they inherit it) get the same environment.
+follow it), ``TZ`` is UTC and the locale is C.UTF-8. This is done once before any test module
+is imported and again around every test (with a new empty ``HOME`` each time); child processes
+that a test starts with ``os.environ`` (or no ``env=``: they inherit it) get the same.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import itertools
 import locale
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,36 +76,52 @@ def clean_environment(patch: pytest.MonkeyPatch, home: Path) -> None:
     patch.setenv("LC_ALL", LOCALE)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The clean environment for session and module fixtures (servers started once)."""
-    homes = tmp_path_factory.mktemp("homes")
-    session_home = homes / "session"
-    session_home.mkdir()
+_SESSION = pytest.StashKey[tuple[pytest.MonkeyPatch, str, Path]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Clean the environment before any test module is imported.
+
+    Some modules copy ``os.environ`` when imported (``wsgiref.handlers`` puts it into every
+    WSGI environ, so a caller's ``HTTP_PROXY`` would reach an app as a ``Proxy`` header).
+    """
+    patch = pytest.MonkeyPatch()
+    home = Path(tempfile.mkdtemp(prefix="transom-tests-home-"))
     saved_locale = locale.setlocale(locale.LC_ALL)
-    with pytest.MonkeyPatch.context() as patch:
-        clean_environment(patch, session_home)
-        time.tzset()
-        try:
-            locale.setlocale(locale.LC_ALL, LOCALE)
-        except locale.Error:  # a system without C.UTF-8: the plain C locale
-            patch.setenv("LANG", "C")
-            patch.setenv("LC_ALL", "C")
-            locale.setlocale(locale.LC_ALL, "C")
-        try:
-            yield homes
-        finally:
-            locale.setlocale(locale.LC_ALL, saved_locale)
+    clean_environment(patch, home)
+    try:
+        locale.setlocale(locale.LC_ALL, LOCALE)
+    except locale.Error:  # a system without C.UTF-8: the plain C locale
+        patch.setenv("LANG", "C")
+        patch.setenv("LC_ALL", "C")
+        locale.setlocale(locale.LC_ALL, "C")
     time.tzset()
+    config.stash[_SESSION] = (patch, saved_locale, home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is None:
+        return
+    patch, saved_locale, home = session
+    patch.undo()
+    locale.setlocale(locale.LC_ALL, saved_locale)
+    time.tzset()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _homes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("homes")
 
 
 _test_numbers = itertools.count()
 
 
 @pytest.fixture(autouse=True)
-def _test_environment(_session_environment: Path) -> Iterator[None]:
+def _test_environment(_homes: Path) -> Iterator[None]:
     """Each test: the clean environment again (a test may change it) and a new empty HOME."""
-    home = _session_environment / f"test-{next(_test_numbers)}"
+    home = _homes / f"test-{next(_test_numbers)}"
     home.mkdir()
     lang = os.environ.get("LANG", LOCALE)
     with pytest.MonkeyPatch.context() as patch:
