@@ -128,6 +128,10 @@ def test_proxy_from_environment(raw_server: RawFactory, monkeypatch: pytest.Monk
         ("http://localhost:8000/", None),
         ("http://127.0.0.5/", None),
         ("http://[::1]/", None),
+        ("http://[::ffff:127.0.0.1]/", None),
+        ("http://[::ffff:7f00:5]/", None),
+        ("http://[::ffff:10.0.0.1]/", "http://proxy.test:3128"),
+        ("http://[::2]/", "http://proxy.test:3128"),
     ],
     ids=[
         "http",
@@ -137,6 +141,10 @@ def test_proxy_from_environment(raw_server: RawFactory, monkeypatch: pytest.Monk
         "localhost",
         "ipv4-loopback",
         "ipv6-loopback",
+        "ipv4-mapped-loopback",
+        "ipv4-mapped-loopback-hex",
+        "ipv4-mapped-not-loopback",
+        "ipv6-not-loopback",
     ],
 )
 def test_proxy_env_selection(

@@ -82,9 +82,14 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    # An IPv4-mapped address (::ffff:127.0.0.1) is loopback when its IPv4 address is: Python
+    # 3.13 says so, 3.11 and 3.12 do not, and the answer must not depend on the version.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 async def open_tunnel(
