@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from transom.exceptions import ConfigurationError
-from transom.web.auth import PostgresUserStore
+from transom.web.auth import PostgresUserStore, User
 from transom.web.sessions.store import StoreUnavailable
 
 from .conftest import POSTGRES_DSN, cheap_hasher
@@ -106,6 +106,64 @@ async def test_postgres_concurrent_duplicate_create(pg_schema: str) -> None:
         *(store.create("alice", "correct horse") for _ in range(5)), return_exceptions=True
     )
     assert sum(isinstance(result, UserExists) for result in results) == 4
+    assert sum(isinstance(result, User) for result in results) == 1
+    await store.close()
+
+
+async def test_postgres_stores_starting_together_create_the_schema_once(pg_schema: str) -> None:
+    # Each store's first connection creates the schema and tables: under one lock, so
+    # none of them fails on another's CREATE SCHEMA (not safe on its own when concurrent).
+    stores = [
+        PostgresUserStore(POSTGRES_DSN, schema=pg_schema, hasher=cheap_hasher()) for _ in range(6)
+    ]
+    try:
+        users = await asyncio.gather(
+            *(store.create(f"user{i}", "correct horse") for i, store in enumerate(stores))
+        )
+        assert sorted(user.username for user in users) == [f"user{i}" for i in range(6)]
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_postgres_only_the_username_key_means_user_exists(pg_schema: str) -> None:
+    from transom.web.auth import UserExists
+
+    store = PostgresUserStore(POSTGRES_DSN, schema=pg_schema, hasher=cheap_hasher())
+    try:
+        await store.create("alice", "correct horse")
+        with pytest.raises(UserExists):
+            await store.create("alice", "correct horse")
+        # Another unique violation (here a role given twice, past create()'s checks) is
+        # not a taken username: it propagates as it is.
+        with pytest.raises(psycopg.errors.UniqueViolation) as raised:
+            await store._insert_user("bob", "bob-key", "hash", ["admin", "admin"])
+        assert raised.value.diag.constraint_name == "transom_user_roles_pkey"
+    finally:
+        await store.close()
+
+
+async def test_postgres_connection_closed_when_setting_up_fails(
+    pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transom.web.auth.postgres as module
+
+    opened: list[psycopg.AsyncConnection[Any]] = []
+    connect = psycopg.AsyncConnection.connect
+
+    async def recording_connect(*args: Any, **kwargs: Any) -> psycopg.AsyncConnection[Any]:
+        connection = await connect(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", recording_connect)
+    monkeypatch.setattr(module, "_SCHEMA", "CREATE TABLE transom_users (")  # a syntax error
+    store = PostgresUserStore(POSTGRES_DSN, schema=pg_schema, hasher=cheap_hasher())
+    with pytest.raises(psycopg.errors.SyntaxError):
+        await store.get(1)
+    assert len(opened) == 1
+    assert opened[0].closed
+    assert store._pool._idle == []
     await store.close()
 
 

@@ -13,9 +13,10 @@ event loop and process that opened them: when either changes (a test
 client's loop, a forked worker) the pool starts afresh.
 
 ``schema`` puts the tables in their own PostgreSQL schema (created if
-missing; set as each connection's ``search_path``). Tables are created on
-first use under an advisory lock, so instances starting together do not
-race on ``CREATE TABLE``.
+missing; set as each connection's ``search_path``). The schema and tables
+are created on first use under an advisory lock, so instances starting
+together do not race on ``CREATE SCHEMA`` or ``CREATE TABLE``. A
+connection whose setting up fails is closed before the error is raised.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 __all__ = ["PostgresUserStore"]
 
 _SCHEMA_LOCK = 0x7472_616E_736F_6D  # advisory lock id for table creation ("transom")
+
+# PostgreSQL's name for the UNIQUE constraint on transom_users.lookup_key (the username's key).
+_USERNAME_KEY = "transom_users_lookup_key_key"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transom_users (
@@ -189,15 +193,25 @@ class PostgresUserStore(BaseUserStore):
             )
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
-        if self.schema is not None:
-            name = psycopg.sql.Identifier(self.schema)
-            await connection.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
-            await connection.execute(psycopg.sql.SQL("SET search_path TO {}").format(name))
-        if not self._ready:
-            async with connection.transaction():
-                await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                await connection.execute(_SCHEMA)
-            self._ready = True
+        try:
+            if self.schema is not None:
+                # A schema that does not exist yet may be named: it is created below.
+                name = psycopg.sql.Identifier(self.schema)
+                await connection.execute(psycopg.sql.SQL("SET search_path TO {}").format(name))
+            if not self._ready:
+                # Under the lock: CREATE ... IF NOT EXISTS is not safe against another
+                # session creating the same schema or table at the same moment.
+                async with connection.transaction():
+                    await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    if self.schema is not None:
+                        await connection.execute(
+                            psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name)
+                        )
+                    await connection.execute(_SCHEMA)
+                self._ready = True
+        except BaseException:
+            await connection.close()
+            raise
         return connection
 
     @asynccontextmanager
@@ -254,7 +268,9 @@ class PostgresUserStore(BaseUserStore):
                         "INSERT INTO transom_user_roles (user_id, role) VALUES (%s, %s)",
                         [(row[0], role) for role in roles],
                     )
-        except self._psycopg.errors.UniqueViolation:
+        except self._psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != _USERNAME_KEY:
+                raise
             raise UserExists(f"the username {username!r} is taken; choose another") from None
         user_id: int = row[0]
         return user_id
