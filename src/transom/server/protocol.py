@@ -35,6 +35,14 @@ wait, never per request or per chunk.
 A client that stops reading our data gets ``write_timeout`` from the moment
 the transport pauses us (``write_deadline``), then the connection is dropped
 without waiting to flush.
+
+Graceful shutdown (``shutdown``) takes no request after the current one. An
+idle keep-alive connection is not closed at once: a proxy may be writing a
+request into it at that very moment, and a request lost that way cannot be
+retried when it is a POST. It keeps an IDLE deadline of a short grace
+(``SHUTDOWN_GRACE``, never past its keep-alive deadline or the shutdown
+timeout); a request that arrives meanwhile is answered with ``Connection:
+close``, and what is still idle when the grace ends is closed by the tick.
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ from transom.server.proxy import PROXY_NAMES as _PROXY_NAMES
 from transom.server.proxy import forwarded_client
 from transom.server.state import ServerState
 
-__all__ = ["HttpProtocol"]
+__all__ = ["SHUTDOWN_GRACE", "HttpProtocol"]
 
 logger = logging.getLogger("transom.error")
 
@@ -65,6 +73,10 @@ _VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
 _ERROR_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]
 _ERROR_BODY = b"Internal Server Error"
 _BATCH_LIMIT = 256 * 1024  # bytes collected for one write before it goes out anyway
+#: Seconds an idle connection stays open once a graceful shutdown began: time
+#: for a proxy to see the instance leave (its listener refuses connections)
+#: instead of losing a request written into a connection closed under it.
+SHUTDOWN_GRACE = 1.0
 # Work scheduled after an async app finished starts from a clean context, so
 # context variables set by one request never leak into the next.
 _BASE_CONTEXT = contextvars.Context()
@@ -147,6 +159,8 @@ class HttpProtocol(asyncio.Protocol):
         host = self.client[0] if self.client else None
         self.trusted = trust is not None and trust.is_trusted(host)
         self._set_deadline(_IDLE, state.header_timeout)
+        if self.closing:  # accepted while the server shuts down
+            self.shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.discard(self)
@@ -429,10 +443,32 @@ class HttpProtocol(asyncio.Protocol):
         self._close()
 
     def shutdown(self) -> None:
-        """Graceful shutdown: close now if idle, else after the current response."""
+        """Graceful shutdown: serve at most one more request, with ``Connection:
+        close``, then close.
+
+        Busy: closed after the current response. Idle: left open for the grace
+        (see the module docstring), then closed by the tick. A request head
+        under way: served, then closed.
+        """
         self.closing = True
-        if self.cycle is None or self.cycle.response_complete:
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if cycle is not None:
+            if cycle.response_complete:
+                self._close()  # held back for a client that does not read: no more
+            return
+        if self._deadline_kind == _HEAD:
+            return
+        state = self.state
+        grace = min(SHUTDOWN_GRACE, state.keep_alive_timeout, state.config.shutdown_timeout)
+        if grace <= 0:
             self._close()
+            return
+        end = state.clock + grace
+        if not self.deadline or end < self.deadline:
+            self._deadline_kind = _IDLE
+            self.deadline = end
 
     def abort(self) -> None:
         """The shutdown timeout passed: drop the connection, cancel its app."""

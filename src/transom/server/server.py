@@ -6,9 +6,12 @@ asked for), installs SIGTERM/SIGINT handlers and returns an exit code.
 
 Life of a server: import the app, run lifespan start-up, listen, tick once
 per ``tick_interval`` (refresh the cached ``Date`` header, enforce connection
-deadlines), and on shutdown: stop accepting, close idle keep-alive
-connections at once and busy ones after their current response, wait up to
-``shutdown_timeout`` for them, drop what is left, run lifespan shut-down.
+deadlines), and on shutdown: take the connections the kernel already
+completed, close the listening sockets (new connections are refused, which a
+proxy retries elsewhere for any method), let every connection serve at most
+one more request with ``Connection: close`` (busy ones their current one,
+idle ones whatever arrives within a short grace: see ``protocol.py``), wait up
+to ``shutdown_timeout`` for them, drop what is left, run lifespan shut-down.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import stat
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from email.utils import formatdate
 from typing import Any, cast
 
@@ -56,6 +60,8 @@ class Server:
         self.state: ServerState | None = None
         self.sockets: list[socket.socket] = []
         self._servers: list[asyncio.base_events.Server] = []
+        self._ssl_context: ssl.SSLContext | None = None
+        self._shutting_down = False
         self._exit: asyncio.Event | None = None
         self._force = False
         self._tick_handle: asyncio.TimerHandle | None = None
@@ -152,17 +158,23 @@ class Server:
 
     async def _listen(self, state: ServerState) -> None:
         config = self.config
-        ssl_context = config.ssl_context()
+        ssl_context = self._ssl_context = config.ssl_context()
         loop = state.loop
-
-        def factory() -> HttpProtocol:
-            return HttpProtocol(state)
 
         for sock in self.sockets:
             server = await loop.create_server(
-                factory, sock=sock, ssl=ssl_context, backlog=config.backlog
+                self._protocol_factory(state), sock=sock, ssl=ssl_context, backlog=config.backlog
             )
             self._servers.append(server)
+
+    def _protocol_factory(self, state: ServerState) -> Callable[[], HttpProtocol]:
+        def factory() -> HttpProtocol:
+            protocol = HttpProtocol(state)
+            if self._shutting_down:
+                protocol.closing = True  # connection_made starts its shutdown
+            return protocol
+
+        return factory
 
     def _tick(self) -> None:
         """Refresh the clock and the Date header; enforce connection deadlines."""
@@ -180,9 +192,7 @@ class Server:
             if self.config.server_header:
                 headers.append((b"server", b"transom"))
             state.default_headers = headers
-        for protocol in tuple(state.connections):
-            if protocol.deadline or protocol.write_deadline:
-                protocol.check_deadline(now)
+        _check_deadlines(state, now)
         self._tick_handle = state.loop.call_later(self.tick_interval, self._tick)
 
     @property
@@ -193,16 +203,68 @@ class Server:
         return max(0.01, min(1.0, shortest / 4))
 
     async def _shutdown(self, state: ServerState) -> None:
+        loop = state.loop
+        state.clock = loop.time()  # the idle grace counts from now, not the last tick
+        deadline = state.clock + self.config.shutdown_timeout
+        self._shutting_down = True
+        queued = self._take_queued()
         for server in self._servers:
             server.close()
-        for protocol in tuple(state.connections):
-            protocol.shutdown()
-        deadline = state.loop.time() + self.config.shutdown_timeout
-        while state.connections and state.loop.time() < deadline and not self._force:
+        _shut_connections(state)
+        await asyncio.sleep(0)
+        # Accepted just before the listener closed, made only now (uvloop does so).
+        _shut_connections(state)
+        if queued:
+            await self._serve_queued(state, queued, deadline)
+        while state.connections and loop.time() < deadline and not self._force:
             await asyncio.sleep(0.05)
+            # The grace of idle connections is short: check it more often than the tick.
+            state.clock = loop.time()
+            _shut_connections(state)
+            _check_deadlines(state, state.clock)
         for protocol in tuple(state.connections):
             protocol.abort()
         await asyncio.sleep(0)  # let connection_lost run for what was aborted
+
+    def _take_queued(self) -> list[socket.socket]:
+        """Accept the connections the kernel has completed but the loop has not
+        taken yet. Closing the listener would reset them, and a proxy that has
+        already written a request into one cannot retry it when it is a POST."""
+        taken: list[socket.socket] = []
+        for listener in self.sockets:
+            if listener.fileno() < 0 or listener.gettimeout() != 0.0:
+                continue  # never block the loop on an accept
+            for _ in range(self.config.backlog):
+                try:
+                    sock, _address = listener.accept()
+                except OSError:  # BlockingIOError: the queue is empty
+                    break
+                sock.setblocking(False)
+                taken.append(sock)
+        return taken
+
+    async def _serve_queued(
+        self, state: ServerState, queued: list[socket.socket], deadline: float
+    ) -> None:
+        """Serve connections taken from the listen queue as the open ones: at
+        most one request each, within the grace."""
+        loop = state.loop
+        factory = self._protocol_factory(state)
+        if loop.time() >= deadline:  # shutdown_timeout 0: nothing is served
+            for sock in queued:
+                sock.close()
+            return
+        context = self._ssl_context
+        tasks = [
+            asyncio.ensure_future(loop.connect_accepted_socket(factory, sock, ssl=context))
+            for sock in queued
+        ]
+        done, pending = await asyncio.wait(tasks, timeout=deadline - loop.time())
+        for task in pending:
+            task.cancel()  # a TLS handshake still under way: the transport closes
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                logger.debug("a queued connection failed: %r", task.exception())
 
     def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -210,6 +272,18 @@ class Server:
         for sig in self.signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_shutdown)
+
+
+def _shut_connections(state: ServerState) -> None:
+    for protocol in tuple(state.connections):
+        if not protocol.closing:
+            protocol.shutdown()
+
+
+def _check_deadlines(state: ServerState, now: float) -> None:
+    for protocol in tuple(state.connections):
+        if protocol.deadline or protocol.write_deadline:
+            protocol.check_deadline(now)
 
 
 def load_app(config: ServerConfig) -> ASGIApp:
