@@ -24,15 +24,17 @@ def test_app_secret_key_made_once_private_and_reused(tmp_path: Path) -> None:
 
 def test_app_sessions_survive_a_restart(tmp_path: Path) -> None:
     """A second app over the same data dir (a restart, another worker) knows the cookie."""
-    first = TestClient(create_app(data_dir=tmp_path, password_hasher=cheap_hasher()))
-    page = first.get("/site/register")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    fields = {"username": "ann", "password": "long enough", "password2": "long enough"}
-    first.post("/site/register", data={"csrf_token": token.group(1), **fields})
+    # Each client runs its app's lifespan: leaving the block closes the app's stores.
+    with TestClient(create_app(data_dir=tmp_path, password_hasher=cheap_hasher())) as first:
+        page = first.get("/site/register")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        fields = {"username": "ann", "password": "long enough", "password2": "long enough"}
+        first.post("/site/register", data={"csrf_token": token.group(1), **fields})
+        cookie = first.cookies["session"]
     restarted = create_app(data_dir=tmp_path, password_hasher=cheap_hasher())
-    second = TestClient(restarted, cookies={"session": first.cookies["session"]})
-    assert second.get("/site/notes", follow_redirects=False).status_code == 200
+    with TestClient(restarted, cookies={"session": cookie}) as second:
+        assert second.get("/site/notes", follow_redirects=False).status_code == 200
 
 
 def test_app_serves_httpbin_index_site_static_and_health(tmp_path: Path) -> None:

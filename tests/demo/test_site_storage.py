@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import sqlite3
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -107,3 +110,25 @@ def test_storage_attachment_keys_cannot_name_other_paths(tmp_path: Path) -> None
     for key in ("../secret_key", "A" * 32, "", "0" * 65, "/etc/passwd"):
         with pytest.raises(ValueError, match="not an attachment key"):
             files.path(key)
+
+
+async def test_sqlite_notes_store_left_unclosed_closes_and_warns(tmp_path: Path) -> None:
+    # The same on every Python version (3.13 warns on its own only for the sqlite3 object).
+    store = SQLiteNotesStore(tmp_path / "n.db", AttachmentFiles(tmp_path / "files"))
+    await store.ping()
+    connection = store._connection
+    assert connection is not None
+    with pytest.warns(
+        ResourceWarning, match=r"SQLiteNotesStore\(.*\) was garbage-collected unclosed"
+    ):
+        del store
+        gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        connection.execute("SELECT 1")
+    closed = SQLiteNotesStore(tmp_path / "n.db", AttachmentFiles(tmp_path / "files"))
+    await closed.ping()
+    await closed.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        del closed
+        gc.collect()

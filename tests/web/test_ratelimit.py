@@ -518,9 +518,11 @@ def test_rate_limit_app_counts_in_a_sqlite_store_shared_by_two_apps(tmp_path: Pa
     path = tmp_path / "sessions.db"
     one = limited_app(secret_key="rate-limit-key-0123456789", session_store=SQLiteStore(path))
     two = limited_app(secret_key="rate-limit-key-0123456789", session_store=SQLiteStore(path))
-    assert TestClient(one).get("/below").status_code == 200
-    assert TestClient(two).get("/below").status_code == 200
-    refused = TestClient(one).get("/below")
+    # The clients run the apps' lifespans: leaving the block closes both stores.
+    with TestClient(one) as first, TestClient(two) as second:
+        assert first.get("/below").status_code == 200
+        assert second.get("/below").status_code == 200
+        refused = first.get("/below")
     assert refused.status_code == 429
     assert refused.headers["ratelimit"].startswith('"2-per-minute";r=0;t=')
 

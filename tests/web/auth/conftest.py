@@ -13,6 +13,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -77,7 +78,7 @@ class StoreFactory:
             "transom_tokens",
         )
         if self.kind == "sqlite":
-            with sqlite3.connect(self.path) as db:
+            with closing(sqlite3.connect(self.path)) as db:
                 return [row for table in tables for row in db.execute(f"SELECT * FROM {table}")]
         with psycopg.connect(POSTGRES_DSN) as db:
             db.execute(f'SET search_path TO "{self.schema}"')

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import sqlite3
+import warnings
 from pathlib import Path
 
 import pytest
@@ -243,3 +246,27 @@ def test_sqlite_store_reopens_after_fork(tmp_path: Path) -> None:
     found = asyncio.run(store.get(alice.id))
     assert found is not None and found.has_role("from-child")
     asyncio.run(store.close())
+
+
+async def test_sqlite_user_store_left_unclosed_closes_and_warns(tmp_path: Path) -> None:
+    from transom.web.auth import SQLiteUserStore
+
+    # The same on every Python version (3.13 warns on its own only for the sqlite3 object).
+    store = SQLiteUserStore(tmp_path / "u.db", hasher=cheap_hasher())
+    await store.list()
+    connection = store._connection
+    assert connection is not None
+    with pytest.warns(
+        ResourceWarning, match=r"SQLiteUserStore\(.*\) was garbage-collected unclosed"
+    ):
+        del store
+        gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        connection.execute("SELECT 1")
+    closed = SQLiteUserStore(tmp_path / "u.db", hasher=cheap_hasher())
+    await closed.list()
+    await closed.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        del closed
+        gc.collect()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -27,9 +30,8 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
 
 
 def count_rows(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         (count,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
-    connection.close()
     return int(count)
 
 
@@ -71,9 +73,8 @@ async def test_sqlite_store_expired_record_is_absent(sqlite_store: SQLiteStore) 
 async def test_sqlite_store_deadline_is_wall_clock(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     await store.save("id", b"x", 1000)
-    with sqlite3.connect(tmp_path / "s.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "s.db")) as connection:
         (expires,) = connection.execute("SELECT expires FROM sessions").fetchone()
-    connection.close()
     assert time.time() + 999 < expires <= time.time() + 1000
     await store.close()
 
@@ -156,9 +157,8 @@ async def test_sqlite_store_cleanup_waits_for_its_interval(tmp_path: Path) -> No
 async def test_sqlite_store_file_is_wal(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     await store.ping()
-    with sqlite3.connect(tmp_path / "s.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "s.db")) as connection:
         (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
-    connection.close()
     assert mode == "wal"
     await store.close()
 
@@ -293,3 +293,23 @@ def test_sqlite_store_two_processes_write_at_once_without_loss(tmp_path: Path) -
 
     asyncio.run(check())
     assert count_rows(path, "sessions") == 2 * rounds
+
+
+async def test_sqlite_store_left_unclosed_closes_and_warns(tmp_path: Path) -> None:
+    # The same on every Python version (3.13 warns on its own only for the sqlite3 object).
+    store = SQLiteStore(tmp_path / "s.db")
+    await store.ping()
+    connection = store._connection
+    assert connection is not None
+    with pytest.warns(ResourceWarning, match=r"SQLiteStore\(.*\) was garbage-collected unclosed"):
+        del store
+        gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        connection.execute("SELECT 1")
+    closed = SQLiteStore(tmp_path / "s.db")
+    await closed.ping()
+    await closed.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        del closed
+        gc.collect()

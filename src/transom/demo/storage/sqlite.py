@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,9 @@ class SQLiteNotesStore:
     """Notes in the SQLite file ``path``, attachments in ``files`` (a directory).
 
     >>> notes = SQLiteNotesStore("demo.db", AttachmentFiles("attachments"))
+
+    The demo app closes it when its lifespan ends; a store garbage-collected
+    unclosed closes its connection itself and issues a ``ResourceWarning``.
     """
 
     def __init__(
@@ -80,6 +84,22 @@ class SQLiteNotesStore:
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
+
+    def __del__(self) -> None:
+        # A store dropped while open closes its connection here, then warns (the warning is
+        # the same on every Python version; 3.13's own would name only the sqlite3 object).
+        connection = getattr(self, "_connection", None)  # None: __init__ failed
+        if connection is not None and self._pid == os.getpid():
+            self._connection = None
+            connection.close()
+            warnings.warn(
+                f"{self!r} was garbage-collected unclosed; call its close()"
+                " (an App closes the stores it was given when its lifespan ends)",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
 
     def __repr__(self) -> str:
         return f"SQLiteNotesStore({self.path!r})"
@@ -92,9 +112,15 @@ class SQLiteNotesStore:
         connection = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.executescript(_SCHEMA)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.executescript(_SCHEMA)
+        except BaseException:
+            connection.close()
+            raise
+        if self._connection is not None:  # the parent's: kept referenced, never used
+            self._inherited.append(self._connection)
         self._connection, self._pid = connection, os.getpid()
         return connection
 
@@ -210,3 +236,5 @@ class SQLiteNotesStore:
         connection, self._connection = self._connection, None
         if connection is not None and self._pid == os.getpid():
             connection.close()
+        elif connection is not None:
+            self._inherited.append(connection)

@@ -23,6 +23,7 @@ import os
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,7 +95,10 @@ class SQLiteUserStore(BaseUserStore):
 
     ``hasher`` sets the argon2 parameters (tests pass a cheap
     ``PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)``);
-    ``clock`` gives the time for token expiry.
+    ``clock`` gives the time for token expiry. ``close()`` closes the
+    connection (an ``App`` closes its ``user_store`` when its lifespan ends);
+    a store garbage-collected unclosed closes it itself and issues a
+    ``ResourceWarning`` naming the store.
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class SQLiteUserStore(BaseUserStore):
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is not None and self._pid == os.getpid():
@@ -122,11 +127,17 @@ class SQLiteUserStore(BaseUserStore):
         connection = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
-        connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.executescript(_SCHEMA)
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.executescript(_SCHEMA)
+        except BaseException:
+            connection.close()
+            raise
+        if self._connection is not None:  # the parent's: kept referenced, never used
+            self._inherited.append(self._connection)
         self._connection, self._pid = connection, os.getpid()
         return connection
 
@@ -269,6 +280,23 @@ class SQLiteUserStore(BaseUserStore):
             connection, self._connection = self._connection, None
             if connection is not None and self._pid == os.getpid():
                 connection.close()
+            elif connection is not None:
+                self._inherited.append(connection)
+
+    def __del__(self) -> None:
+        # A store dropped while open closes its connection here, then warns (the warning is
+        # the same on every Python version; 3.13's own would name only the sqlite3 object).
+        connection = getattr(self, "_connection", None)  # None: __init__ failed
+        if connection is not None and self._pid == os.getpid():
+            self._connection = None
+            connection.close()
+            warnings.warn(
+                f"{self!r} was garbage-collected unclosed; call its close()"
+                " (an App closes the stores it was given when its lifespan ends)",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
 
     def __repr__(self) -> str:
         return f"SQLiteUserStore({self.path!r})"

@@ -52,6 +52,7 @@ import asyncio
 import os
 import sqlite3
 import time
+import warnings
 from pathlib import Path
 
 from transom.exceptions import ConfigurationError
@@ -112,6 +113,9 @@ class SQLiteStore(SessionStore):
     answers 503). Expired rows are deleted at most every
     ``cleanup_interval`` seconds, from within ``save`` and ``hit``. The
     directory of ``path`` must exist; the file and tables are created.
+    ``close()`` closes the connection (an ``App`` closes its store when its
+    lifespan ends); a store garbage-collected unclosed closes it itself and
+    issues a ``ResourceWarning`` naming the store.
     """
 
     def __init__(
@@ -140,6 +144,21 @@ class SQLiteStore(SessionStore):
         self._waiters: list[asyncio.Future[None]] = []
         self._next_cleanup = 0.0  # monotonic; 0: clean at the first write
         self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
+
+    def __del__(self) -> None:
+        # A store dropped while open closes its connection here, then warns (the warning is
+        # the same on every Python version; 3.13's own would name only the sqlite3 object).
+        connection = getattr(self, "_connection", None)  # None: __init__ failed
+        if connection is not None and self._pid == os.getpid():
+            self._connection = None
+            connection.close()
+            warnings.warn(
+                f"{self!r} was garbage-collected unclosed; call its close()"
+                " (an App closes the stores it was given when its lifespan ends)",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
