@@ -300,7 +300,14 @@ def listed_notes(site: Site) -> set[int]:
 
 
 def upstream_ports(lines: list[str]) -> set[str]:
-    return {port for line in lines for port in re.findall(r"up=127\.0\.0\.1:(\d+)", line)}
+    """The ports of the instances that answered: the last of the addresses nginx tried."""
+    ports = set()
+    for line in lines:
+        tried = re.search(r"up=(.*?) ups=", line)
+        if tried is not None:
+            answered = re.split(r"[,:] ", tried.group(1))[-1]
+            ports.add(answered.rsplit(":", 1)[-1])
+    return ports
 
 
 def test_scale_out_instance_killed_midway(site: Site) -> None:
