@@ -47,7 +47,7 @@ async def test_server_shutdown_lets_in_flight_request_finish(
     assert await client.is_closed()
 
 
-async def test_server_shutdown_closes_idle_keep_alive_at_once(
+async def test_server_shutdown_closes_idle_keep_alive_after_its_grace(
     serve: Any, client_factory: Any
 ) -> None:
     server = await serve(hello_app, keep_alive_timeout=30)
