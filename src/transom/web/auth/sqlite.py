@@ -23,7 +23,6 @@ import os
 import sqlite3
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
+from transom.web._sqlite import close_unclosed
 from transom.web.auth.base import BaseUserStore, user_id_of
 from transom.web.auth.errors import UnknownUser, UserExists
 from transom.web.auth.tokens import TokenInfo
@@ -284,19 +284,7 @@ class SQLiteUserStore(BaseUserStore):
                 self._inherited.append(connection)
 
     def __del__(self) -> None:
-        # A store dropped while open closes its connection here, then warns (the warning is
-        # the same on every Python version; 3.13's own would name only the sqlite3 object).
-        connection = getattr(self, "_connection", None)  # None: __init__ failed
-        if connection is not None and self._pid == os.getpid():
-            self._connection = None
-            connection.close()
-            warnings.warn(
-                f"{self!r} was garbage-collected unclosed; call its close()"
-                " (an App closes the stores it was given when its lifespan ends)",
-                ResourceWarning,
-                stacklevel=1,
-                source=self,
-            )
+        close_unclosed(self)  # a store dropped while open: close, and warn
 
     def __repr__(self) -> str:
         return f"SQLiteUserStore({self.path!r})"

@@ -52,10 +52,10 @@ import asyncio
 import os
 import sqlite3
 import time
-import warnings
 from pathlib import Path
 
 from transom.exceptions import ConfigurationError
+from transom.web._sqlite import close_unclosed
 from transom.web.sessions.store import SessionStore, StoreUnavailable
 
 __all__ = ["SQLiteStore"]
@@ -146,19 +146,7 @@ class SQLiteStore(SessionStore):
         self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
 
     def __del__(self) -> None:
-        # A store dropped while open closes its connection here, then warns (the warning is
-        # the same on every Python version; 3.13's own would name only the sqlite3 object).
-        connection = getattr(self, "_connection", None)  # None: __init__ failed
-        if connection is not None and self._pid == os.getpid():
-            self._connection = None
-            connection.close()
-            warnings.warn(
-                f"{self!r} was garbage-collected unclosed; call its close()"
-                " (an App closes the stores it was given when its lifespan ends)",
-                ResourceWarning,
-                stacklevel=1,
-                source=self,
-            )
+        close_unclosed(self)  # a store dropped while open: close, and warn
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
