@@ -42,6 +42,11 @@ Catch the narrowest class that fits; every class below derives from
     │                                        file); the app answers 503 and logs the cause
     ├── SessionTooLarge (ValueError)         a CookieStore session would not fit in a cookie
     │                                        (4 KB); keep less in it or use a server-side store
+    ├── WebSocketError                       a WebSocket could not be opened or used
+    │   ├── WebSocketHandshakeError          the opening handshake failed or was refused;
+    │   │                                    ``status_code`` and ``headers`` of the answer
+    │   └── WebSocketDisconnect              the peer closed (or the connection was lost);
+    │                                        ``code`` and ``reason`` of the close (RFC 6455 §7.4)
     └── HTTPError                            raised by a handler to answer with a status
 
 The server never lets any of these reach the peer as a traceback: a
@@ -195,6 +200,45 @@ class StoreUnavailable(TransomError):
 
 class SessionTooLarge(TransomError, ValueError):
     """A cookie-stored session is over the 4 KB browsers keep (RFC 6265 §6.1)."""
+
+
+class WebSocketError(TransomError):
+    """A WebSocket could not be opened, or was used after it closed."""
+
+
+class WebSocketHandshakeError(WebSocketError):
+    """The opening handshake failed (RFC 6455 §4): refused by the server or invalid.
+
+    ``status_code`` is the HTTP status the server answered (0 when the answer
+    itself was not a valid handshake response), ``headers`` its header fields
+    and ``body`` the bytes of a denial response, when one was read.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 0,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.headers = headers if headers is not None else []
+        self.body = body
+
+
+class WebSocketDisconnect(WebSocketError):
+    """The peer closed the WebSocket, or the connection was lost (code 1006).
+
+    ``code`` is the close code (RFC 6455 §7.4; 1005 when the close frame
+    carried none) and ``reason`` its text.
+    """
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(f"WebSocket closed with code {code}" + (f": {reason}" if reason else ""))
+        self.code = code
+        self.reason = reason
 
 
 class HTTPError(TransomError):
