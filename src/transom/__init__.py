@@ -16,6 +16,7 @@ from transom.exceptions import (
     ProtocolError,
     RemoteProtocolError,
     TransomError,
+    WebSocketDisconnect,
 )
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         StreamingResponse,
         Templates,
         UploadFile,
+        WebSocket,
         flash,
         get_flashed_messages,
         render,
@@ -71,6 +73,7 @@ _LAZY = {
             "StreamingResponse",
             "Templates",
             "UploadFile",
+            "WebSocket",
             "flash",
             "get_flashed_messages",
             "render",
@@ -123,6 +126,8 @@ __all__ = [
     "Templates",
     "TransomError",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
     "__version__",
     "flash",
     "get_flashed_messages",

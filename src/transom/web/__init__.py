@@ -8,12 +8,13 @@
 
 Middleware classes live in ``transom.web.middleware``; sessions, users,
 CSRF and rate limits in ``transom.web.sessions``, ``transom.web.auth``,
-``transom.web.csrf`` and ``transom.web.ratelimit``.
+``transom.web.csrf`` and ``transom.web.ratelimit``; WebSocket routes
+(``@app.websocket``) hand their handler a ``WebSocket``.
 """
 
 from __future__ import annotations
 
-from transom.exceptions import HTTPError
+from transom.exceptions import HTTPError, WebSocketDisconnect
 from transom.web.application import App, Middleware
 from transom.web.background import BackgroundTask, BackgroundTasks
 from transom.web.conditional import conditional_response
@@ -33,6 +34,7 @@ from transom.web.routing import Converter, Mount, Route, Router
 from transom.web.sse import EventSourceResponse, ServerSentEvent
 from transom.web.staticfiles import StaticFiles
 from transom.web.templates import Templates, render, render_async
+from transom.web.websockets import WebSocket
 
 __all__ = [
     "App",
@@ -60,6 +62,8 @@ __all__ = [
     "StreamingResponse",
     "Templates",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
     "conditional_response",
     "flash",
     "get_flashed_messages",

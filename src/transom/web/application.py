@@ -44,7 +44,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from transom._types import ASGIApp, Receive, Scope, Send
-from transom.exceptions import ConfigurationError, HTTPError, StoreUnavailable
+from transom.exceptions import ConfigurationError, HTTPError, StoreUnavailable, WebSocketDisconnect
 from transom.web.errors import (
     ExceptionHandlers,
     ServerErrorMiddleware,
@@ -59,15 +59,17 @@ from transom.web.health import DEFAULT_TIMEOUT, HealthChecks
 from transom.web.requests import DEFAULT_MAX_BODY_SIZE, Request, State
 from transom.web.responses import Response
 from transom.web.routing import Converter, Router, RouteTable
-from transom.web.routing.routes import Route, mount_scope
+from transom.web.routing.routes import WEBSOCKET, Route, WebSocketRoute, mount_scope
 from transom.web.sessions import (
     CookieStore,
     MemoryStore,
+    Session,
     SessionConfig,
     SessionManager,
     SessionStore,
 )
 from transom.web.signing import SecretKey, Signer
+from transom.web.websockets import OriginCheck, WebSocket
 
 __all__ = ["App", "Middleware"]
 
@@ -125,6 +127,10 @@ class App(Router):
     a list of them, a jinja2 loader or a ``Templates``. ``user_store`` gives
     ``request.user`` from the session; ``auth_backends`` (``BearerAuth``,
     ``BasicAuth``) from the ``Authorization`` header.
+
+    ``websocket_origins`` lists the pages (``"https://app.example"``) that
+    may open the app's WebSockets besides its own origin; ``["*"]`` lets any
+    (see ``transom.web.websockets.OriginCheck``).
     """
 
     def __init__(
@@ -145,6 +151,7 @@ class App(Router):
         user_store: Any = None,
         auth_backends: Sequence[Any] | None = None,
         csrf: Any = True,
+        websocket_origins: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         self._table = RouteTable()
@@ -187,6 +194,8 @@ class App(Router):
             from transom.web.csrf import CSRFConfig
 
             self.csrf_config = CSRFConfig() if csrf is True else csrf
+        #: Which pages may open the app's WebSockets (``websocket_origins``).
+        self.websocket_origins = OriginCheck(websocket_origins)
         self.templates: Any = None
         if templates is not None:
             from transom.web.templates import Templates
@@ -317,12 +326,16 @@ class App(Router):
     async def _outermost(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self._http(scope, receive, send, True)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
         else:
             await self._other(scope, receive, send)
 
     async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self._http(scope, receive, send, False)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
         else:
             await self._other(scope, receive, send)
 
@@ -415,8 +428,7 @@ class App(Router):
         return None
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "lifespan":
+        if scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
             return
         assert self._table is not None
@@ -425,8 +437,111 @@ class App(Router):
             if path == mount.path or path.startswith(mount.path + "/"):
                 await mount.app(mount_scope(scope, mount.path), receive, send)
                 return
-        if kind == "websocket":
-            await send({"type": "websocket.close", "code": 1000})
+
+    # -- WebSockets ----------------------------------------------------------
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A handshake: route, origin, session, user, guards, then the handler.
+
+        Every refusal before the handler is an HTTP denial (``WebSocket.deny``).
+        CSRF does not apply: the origin check is the defence for WebSockets.
+        """
+        handshake = self._handshake_headers if self.sessions is not None else None
+        ws = WebSocket(scope, receive, send, handshake)
+        session: Session | None = None
+        try:
+            assert self._table is not None
+            found = self._table.lookup(scope, _route_path(scope), WEBSOCKET)
+            if not isinstance(found, tuple):  # a mounted app: it answers for itself
+                await found(scope, receive, send)
+                return
+            route, params = found
+            if params is not None:
+                scope["path_params"] = params
+            refusal = self.websocket_origins.refusal(ws)
+            if refusal is not None:
+                raise HTTPError(403, refusal)
+            if self.sessions is not None and "session" not in scope:
+                session = scope["session"] = await self.sessions.load(scope)
+            if self.authenticator is not None and "user" not in scope:
+                # The backends read only what a WebSocket shares with a Request.
+                scope["user"], scope["auth"] = await self.authenticator.resolve(ws)
+            for guard in route.guards():
+                denied = await guard(ws)  # type: ignore[arg-type]  # guards get the WebSocket
+                if denied is not None:
+                    await ws.deny(denied)
+                    return
+            assert isinstance(route, WebSocketRoute)  # the table keeps WEBSOCKET for them
+            await route.serve(ws, params)
+        except WebSocketDisconnect as exc:
+            if ws.close_code is None:  # raised by the handler, not by a peer that left
+                await self._websocket_failed(ws, exc)
+                return
+        except Exception as exc:
+            await self._websocket_failed(ws, exc)
+            return
+        await ws.close()  # refuses a handshake never accepted; ends an open connection
+        if session is not None and session.modified and ws.accepted:
+            await self._save_late_session(session, scope)
+
+    async def _handshake_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """The ``Set-Cookie`` of a session changed before the handshake's answer.
+
+        The session is saved then, as for an HTTP response; changes made
+        after the 101 are saved when the handler ends (``_save_late_session``).
+        """
+        session: Session | None = scope.get("session")
+        if session is None or self.sessions is None:
+            return []
+        headers: list[tuple[bytes, bytes]] = []
+        await self.sessions.commit(session, scope, headers)
+        session.modified = session.regenerated = False
+        # Vary means nothing on a 101 or on a denial nobody caches: only the cookie goes.
+        return [(name, value) for name, value in headers if name == b"set-cookie"]
+
+    async def _save_late_session(self, session: Session, scope: Scope) -> None:
+        """Save a session changed after ``accept()``: possible in a server-side store only.
+
+        The client's cookie cannot change after the 101, so a change that
+        needs a new cookie (the CookieStore, a new session, ``regenerate()``)
+        is lost, and logged as a warning.
+        """
+        assert self.sessions is not None
+        headers: list[tuple[bytes, bytes]] = []
+        try:
+            await self.sessions.commit(session, scope, headers)
+        except StoreUnavailable as exc:
+            logger.error("Could not save the session of WebSocket %s: %s", scope.get("path"), exc)
+            return
+        cookie = any(name == b"set-cookie" for name, _ in headers)
+        if cookie and (not self.sessions.store.server_side or session.to_dict()):
+            logger.warning(
+                "WebSocket %s changed the session after accept(), which needs a new cookie the "
+                "client can no longer get: change it before accept(), or keep sessions in a "
+                "server-side store (SQLiteStore, RedisStore)",
+                scope.get("path"),
+            )
+
+    async def _websocket_failed(self, ws: WebSocket, exc: Exception) -> None:
+        """Before ``accept()``: a denial (the error's status, else 500); after: close 1011."""
+        scope = ws.scope
+        unhandled: Exception | None = exc
+        if ws.application_state != "connecting":
+            logger.error("Unhandled exception in WebSocket %s", scope.get("path"), exc_info=exc)
+            await ws.close(1011)  # RFC 6455 §7.4.1: an unexpected condition
+        else:
+            if isinstance(exc, StoreUnavailable):
+                exc = _unavailable(exc)
+            if isinstance(exc, HTTPError):
+                unhandled = None
+                response = error_response(scope, exc.status_code, exc.detail, exc.headers)
+            else:
+                logger.error("Unhandled exception in WebSocket %s", scope.get("path"), exc_info=exc)
+                response = error_response(scope, 500, "Internal Server Error")
+            with contextlib.suppress(OSError):  # the client left during the handshake
+                await ws._deny(response)  # no session saved, as after an HTTP 500
+        if unhandled is not None and should_reraise(scope):
+            raise unhandled
 
     # -- lifespan ------------------------------------------------------------
 

@@ -91,8 +91,11 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _T = TypeVar("_T")
 
 
-def _origin_of(text: str) -> str | None:
-    """``scheme://host[:port]`` of an absolute http(s) URL (RFC 6454 §6.1), else ``None``."""
+def origin_of(text: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL (RFC 6454 §6.1), else ``None``.
+
+    Shared with the WebSocket origin check (``transom.web.websockets``).
+    """
     try:
         url = URL(text)
     except InvalidURL:
@@ -126,26 +129,34 @@ class CSRFConfig:
                 "CSRFConfig(trusted_origins=...) takes a list of origins, not one string: "
                 f"write [{self.trusted_origins!r}]"
             )
-        origins = tuple(_check_trusted(origin) for origin in self.trusted_origins)
+        origins = tuple(normalise_trusted_origin(origin) for origin in self.trusted_origins)
         object.__setattr__(self, "trusted_origins", origins)
         if not self.header_name or not self.field_name:
             raise ConfigurationError("CSRFConfig header_name and field_name must not be empty")
 
     def trusts(self, origin: str) -> bool:
         """Whether ``origin`` (normalised) is one of the trusted origins."""
-        for trusted in self.trusted_origins:
-            if trusted == origin:
-                return True
-            scheme, star, domain = trusted.partition("://*.")
-            if star and origin.startswith(scheme + "://") and origin.endswith("." + domain):
-                return True
-        return False
+        return origin_trusted(self.trusted_origins, origin)
 
 
-def _check_trusted(origin: str) -> str:
-    """``origin`` normalised as browsers send it; ``ConfigurationError`` if it is none."""
+def origin_trusted(trusted_origins: Sequence[str], origin: str) -> bool:
+    """Whether ``origin`` (normalised) is one of ``trusted_origins`` (normalised patterns)."""
+    for trusted in trusted_origins:
+        if trusted == origin:
+            return True
+        scheme, star, domain = trusted.partition("://*.")
+        if star and origin.startswith(scheme + "://") and origin.endswith("." + domain):
+            return True
+    return False
+
+
+def normalise_trusted_origin(origin: str, setting: str = "trusted origin") -> str:
+    """``origin`` normalised as browsers send it; ``ConfigurationError`` if it is none.
+
+    ``scheme://*.domain`` is kept as a pattern for every subdomain of ``domain``.
+    """
     if not isinstance(origin, str):
-        raise ConfigurationError(f"trusted origin {origin!r} must be a string")
+        raise ConfigurationError(f"{setting} {origin!r} must be a string")
     wildcard = "://*." in origin
     probe = origin.replace("://*.", "://", 1) if wildcard else origin
     try:
@@ -162,7 +173,7 @@ def _check_trusted(origin: str) -> str:
         or url.fragment
     ):
         raise ConfigurationError(
-            f"trusted origin {origin!r} must be http(s)://host[:port] with no path, "
+            f"{setting} {origin!r} must be http(s)://host[:port] with no path, "
             "as in 'https://admin.example.com' or 'https://*.example.com'"
         )
     return url.origin.replace("://", "://*.", 1) if wildcard else url.origin
@@ -302,12 +313,12 @@ def _check_origin(request: Request, config: CSRFConfig, has_cookie: bool) -> str
     if origin is not None:
         if origin.strip() == "null":
             return "Origin null refused: the request came from a sandboxed or opaque origin"
-        if _allowed(_origin_of(origin.strip()), own, config):
+        if _allowed(origin_of(origin.strip()), own, config):
             return None
         return f"Origin {origin} does not match {own} or a trusted origin"
     referer = headers.get("referer")
     if referer is not None:
-        if _allowed(_origin_of(referer.strip()), own, config):
+        if _allowed(origin_of(referer.strip()), own, config):
             return None
         return f"Referer {referer} is not of origin {own} or a trusted origin"
     if has_cookie and request.url.scheme == "https":

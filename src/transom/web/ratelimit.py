@@ -25,6 +25,11 @@ limit the handler does not run: the answer is 429 (RFC 6585 §4) with the
 same headers and ``Retry-After`` equal to ``t`` (the draft, §6: never
 earlier than the end of the window), its body JSON or HTML by ``Accept``.
 
+On a WebSocket route the count is of handshakes (connections opened):
+the headers go out with the ``101`` and a refusal is the 429 as a denial
+response (a server without the ``websocket.http.response`` extension
+turns any refusal into 403).
+
 A store that cannot be reached raises ``StoreUnavailable``, which the app
 answers with 503: a limit that cannot be counted is not silently lifted.
 
@@ -197,7 +202,9 @@ class _Guard:
 
     async def __call__(self, request: Request) -> Response | None:
         policy = self.policy
-        if policy.methods is not None and request.method not in policy.methods:
+        # A WebSocket handshake is a GET (RFC 6455 §4.1); its scope has no method.
+        method = request.scope.get("method", "GET")
+        if policy.methods is not None and method not in policy.methods:
             return None
         who = await self._key(request)
         if who is None:

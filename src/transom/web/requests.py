@@ -4,7 +4,9 @@
 nothing is parsed until it is asked for. ``headers`` wraps the scope's
 header list without copying it; ``query_params``, ``cookies`` and ``url``
 are parsed on first use and kept. A handler that never looks at the query
-string never pays for parsing it.
+string never pays for parsing it. What is not about the body (URL,
+headers, cookies, session, user, ``url_for``) lives in ``HTTPConnection``,
+which ``transom.web.websockets.WebSocket`` shares.
 
 The body is read through ``stream()`` (``body()``, ``json()`` and
 ``form()`` all use it), which enforces the body limit: the app's
@@ -33,7 +35,14 @@ if TYPE_CHECKING:
     from transom.web.forms import FormData
     from transom.web.sessions import Session
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "MOUNTED_FROM", "AwaitableOrContextManager", "Request", "State"]
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "MOUNTED_FROM",
+    "AwaitableOrContextManager",
+    "HTTPConnection",
+    "Request",
+    "State",
+]
 
 #: The default limit on a request body, in bytes (``App(max_body_size=...)``).
 DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
@@ -122,72 +131,38 @@ class AwaitableOrContextManager(Generic[_C]):
         await entered.close()
 
 
-class Request:
-    """One HTTP request: method, URL, headers, cookies, body.
+class HTTPConnection:
+    """What a request and a WebSocket share: URL, headers, cookies, session, user, state.
 
-    >>> @app.post("/notes/{note_id:int}")
-    ... async def update(request: Request, note_id: int):
-    ...     data = await request.json()
-    ...     return {"id": note_id, "title": data["title"], "by": request.client}
+    ``Request`` and ``transom.web.websockets.WebSocket`` are both
+    ``HTTPConnection`` objects, so these attributes mean the same on both,
+    and a guard or helper that serves either annotates ``HTTPConnection``.
     """
 
-    __slots__ = (
-        "_base_text",
-        "_body",
-        "_cookies",
-        "_disconnected",
-        "_form",
-        "_headers",
-        "_json",
-        "_limit",
-        "_max_body_size",
-        "_pending",
-        "_query_params",
-        "_receive",
-        "_received",
-        "_state",
-        "_stream_consumed",
-        "_url",
-        "scope",
-    )
+    __slots__ = ("_base_text", "_cookies", "_headers", "_query_params", "_state", "_url", "scope")
 
-    def __init__(
-        self, scope: Scope, receive: Receive | None = None, *, max_body_size: int | None = None
-    ) -> None:
+    def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self._receive = receive if receive is not None else _no_body
-        self._max_body_size = max_body_size
         self._headers: Headers | None = None
         self._query_params: QueryParams | None = None
         self._cookies: dict[str, str] | None = None
         self._url: URL | None = None
         self._base_text: str | None = None
-        self._body: bytes | None = None
-        self._json: Any = _UNSET
-        self._form: FormData | None = None
         self._state: State | None = None
-        self._stream_consumed = False
-        self._disconnected = False
-        self._pending: asyncio.Future[Message] | None = None
-
-    # -- the request line and headers ----------------------------------------
-
-    @property
-    def method(self) -> str:
-        """``GET``, ``POST``... (upper case, as sent)."""
-        method: str = self.scope["method"]
-        return method
 
     @property
     def headers(self) -> Headers:
-        """The request headers, read-only by convention; no copy is made."""
+        """The request's (or handshake's) headers, read-only by convention; no copy is made."""
         if self._headers is None:
             self._headers = Headers(raw=self.scope["headers"])
         return self._headers
 
     @property
     def url(self) -> URL:
-        """The full URL: scheme, host (from ``Host``), port, path and query."""
+        """The full URL: scheme, host (from ``Host``), port, path and query.
+
+        A WebSocket's URL has the ``ws`` or ``wss`` scheme.
+        """
         if self._url is None:
             scope = self.scope
             raw_path = scope.get("raw_path")
@@ -287,16 +262,8 @@ class Request:
 
     @property
     def app(self) -> Any:
-        """The app serving this request."""
+        """The app serving this request or WebSocket."""
         return self.scope.get("app")
-
-    @property
-    def max_body_size(self) -> int | None:
-        """The body limit in force: the route's, else the app's, else 10 MiB."""
-        if self._max_body_size is not None:
-            return self._max_body_size
-        app = self.scope.get("app")
-        return getattr(app, "max_body_size", DEFAULT_MAX_BODY_SIZE)
 
     def url_for(self, name: str, /, **params: Any) -> URL:
         """The absolute URL of route ``name``; unused params become the query string.
@@ -309,6 +276,12 @@ class Request:
         name it does not know is looked up in the transom apps it is mounted
         in, innermost first: ``request.url_for("admin:dashboard")`` works in
         the outer app and in the admin app alike.
+
+        A WebSocket route's URL has the ``ws`` (``wss`` over TLS) scheme and
+        an HTTP route's ``http`` (``https``), whichever of the two asks:
+
+        >>> request.url_for("chat", room="lobby")
+        URL('ws://testserver/chat/lobby')
         """
         scope = self.scope
         app = scope.get("app")
@@ -320,7 +293,7 @@ class Request:
             base = self._base_text
             if base is None:  # parsed once per request: a page may call url_for many times
                 base = self._base_text = str(self.base_url).rstrip("/")
-            return URL(base + path)
+            return URL(_with_scheme(base + path, app, name))
         return self._url_for_mounted(name, params, app, mounted_from)
 
     def _url_for_mounted(
@@ -345,11 +318,64 @@ class Request:
             except UnknownRouteName as exc:
                 misses.append(f"in the app at {root_path or '/'!r}: {exc}")
                 continue
-            return URL(str(self._base_for(root_path)).rstrip("/") + path)
+            text = str(self._base_for(root_path)).rstrip("/") + path
+            return URL(_with_scheme(text, frame_app, name))
         raise UnknownRouteName(
             f"url_for: no route named {name!r} in the app serving this request or the apps "
             f"it is mounted in; {'; '.join(misses)}"
         )
+
+
+class Request(HTTPConnection):
+    """One HTTP request: method, URL, headers, cookies, body.
+
+    >>> @app.post("/notes/{note_id:int}")
+    ... async def update(request: Request, note_id: int):
+    ...     data = await request.json()
+    ...     return {"id": note_id, "title": data["title"], "by": request.client}
+    """
+
+    __slots__ = (
+        "_body",
+        "_disconnected",
+        "_form",
+        "_json",
+        "_limit",
+        "_max_body_size",
+        "_pending",
+        "_receive",
+        "_received",
+        "_stream_consumed",
+    )
+
+    def __init__(
+        self, scope: Scope, receive: Receive | None = None, *, max_body_size: int | None = None
+    ) -> None:
+        HTTPConnection.__init__(self, scope)
+        self._receive = receive if receive is not None else _no_body
+        self._max_body_size = max_body_size
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: FormData | None = None
+        self._stream_consumed = False
+        self._disconnected = False
+        self._pending: asyncio.Future[Message] | None = None
+
+    # -- the request line ----------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``... (upper case, as sent)."""
+        method: str = self.scope["method"]
+        return method
+
+    @property
+    def max_body_size(self) -> int | None:
+        """The body limit in force: the route's, else the app's, else 10 MiB."""
+        if self._max_body_size is not None:
+            return self._max_body_size
+        app = self.scope.get("app")
+        return getattr(app, "max_body_size", DEFAULT_MAX_BODY_SIZE)
 
     # -- the body ------------------------------------------------------------
 
@@ -511,6 +537,18 @@ class Request:
 
 
 _UNSET: Any = object()
+
+
+def _with_scheme(text: str, app: Any, name: str) -> str:
+    """The absolute URL ``text`` of route ``name`` with the scheme of the route's kind.
+
+    A WebSocket route is reached with ``ws``/``wss`` (RFC 6455 §3), any
+    other with ``http``/``https``; the TLS half of the pair is kept.
+    """
+    table = getattr(app, "_table", None)
+    if table is not None and table.is_websocket(name):
+        return "ws" + text[4:] if text.startswith("http") else text
+    return "http" + text[2:] if text.startswith("ws") else text
 
 
 def _parse_url(text: str) -> URL:

@@ -12,6 +12,8 @@ resolved ``request.user`` and before the handler.
   with no route of the log-in page's name answers 401 to both.
 - Logged in without the role or permission asked for: ``403`` (RFC 9110
   §15.5.4), its body JSON or HTML by ``Accept``.
+- On a WebSocket route, nobody logged in is refused with ``403`` too: a
+  WebSocket client does not follow redirects to a log-in page.
 
 The log-in page is the route named ``login_route``: the argument, else
 ``app.state.login_route``, else ``"login"``.
@@ -104,6 +106,8 @@ def requires(
     async def guard(request: Request) -> Response | None:
         user: Any = request.user
         if not user.is_authenticated:
+            if request.scope["type"] == "websocket":
+                return error_response(request.scope, 403, "log in to open this WebSocket")
             return _not_logged_in(request, login_route)
         if roles and not any(user.has_role(name) for name in roles):
             return error_response(request.scope, 403, "you do not have the role this page needs")

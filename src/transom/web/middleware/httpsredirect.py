@@ -15,7 +15,7 @@ from urllib.parse import quote
 from transom._types import ASGIApp, Receive, Scope, Send
 from transom.exceptions import ConfigurationError
 from transom.http.headers import Headers
-from transom.web.middleware.trustedhost import split_host
+from transom.web.middleware.trustedhost import respond, split_host
 
 __all__ = ["HTTPSRedirectMiddleware"]
 
@@ -44,9 +44,9 @@ class HTTPSRedirectMiddleware:
             return
         location = self.location(scope)
         if location is None:
-            await _respond(scope, send, 400, [(b"content-type", b"text/plain")], b"Bad host")
+            await respond(scope, send, 400, [(b"content-type", b"text/plain")], b"Bad host")
             return
-        await _respond(scope, send, self.status_code, [(b"location", location)], b"")
+        await respond(scope, send, self.status_code, [(b"location", location)], b"")
 
     def location(self, scope: Scope) -> bytes | None:
         """The secure URL of this request; ``None`` when its ``Host`` is unusable."""
@@ -61,18 +61,3 @@ class HTTPSRedirectMiddleware:
         query: bytes = scope.get("query_string", b"")
         url = f"{_SECURE[scope['scheme']]}://{parts[0]}{self.port}".encode("latin-1") + path
         return url + b"?" + query if query else url
-
-
-async def _respond(
-    scope: Scope, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
-) -> None:
-    headers = [*headers, (b"content-length", str(len(body)).encode("latin-1"))]
-    if scope["type"] == "http":
-        prefix = "http.response"
-    elif "websocket.http.response" in scope.get("extensions", {}):
-        prefix = "websocket.http.response"
-    else:
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    await send({"type": f"{prefix}.start", "status": status, "headers": headers})
-    await send({"type": f"{prefix}.body", "body": body})

@@ -6,6 +6,12 @@ to any host not listed. ``"*.example.com"`` allows every subdomain (not
 ``example.com`` itself); ``"*"`` allows all. With ``www_redirect`` a request
 for ``example.com`` when only ``www.example.com`` is allowed is redirected
 there (308, so the method and body are kept).
+
+A WebSocket handshake to a host not listed is refused the same way, with
+the 400 as a denial response when the server offers the ASGI
+``websocket.http.response`` extension, else with ``websocket.close``
+(which servers answer with 403); it is never redirected, since WebSocket
+clients do not follow redirects.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from transom._types import ASGIApp, Receive, Scope, Send
 from transom.exceptions import ConfigurationError
 from transom.http.headers import Headers
 
-__all__ = ["TrustedHostMiddleware"]
+__all__ = ["TrustedHostMiddleware", "respond"]
 
 # host[:port] (RFC 9110 §7.2): host is a bracketed IPv6 literal or an RFC 3986
 # §3.2.2 reg-name (unreserved, pct-encoded and sub-delims characters).
@@ -77,24 +83,13 @@ class TrustedHostMiddleware:
         if parts is not None and self.allows(parts[0]):
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        if parts is not None and self.www_redirect and f"www.{parts[0]}" in self.exact:
+        redirect = parts is not None and self.www_redirect and f"www.{parts[0]}" in self.exact
+        if redirect and scope["type"] == "http":
+            assert parts is not None
             await self._redirect(scope, send, f"www.{parts[0]}{parts[1]}")
             return
-        body = b"Invalid host header"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        text_plain = [(b"content-type", b"text/plain; charset=utf-8")]
+        await respond(scope, send, 400, text_plain, b"Invalid host header")
 
     async def _redirect(self, scope: Scope, send: Send, netloc: str) -> None:
         path = scope.get("raw_path") or quote(scope["path"]).encode("latin-1")
@@ -110,3 +105,23 @@ class TrustedHostMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": b""})
+
+
+async def respond(
+    scope: Scope, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    """Answer an HTTP request, or refuse a WebSocket handshake, with a small response.
+
+    A handshake gets it through the ``websocket.http.response`` extension when
+    the server offers it, else ``websocket.close`` (servers answer that with 403).
+    """
+    headers = [*headers, (b"content-length", str(len(body)).encode("latin-1"))]
+    if scope["type"] == "http":
+        prefix = "http.response"
+    elif "websocket.http.response" in (scope.get("extensions") or {}):
+        prefix = "websocket.http.response"
+    else:
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await send({"type": f"{prefix}.start", "status": status, "headers": headers})
+    await send({"type": f"{prefix}.body", "body": body})

@@ -19,14 +19,15 @@ from transom.exceptions import ConfigurationError
 from transom.http.url import quote
 from transom.web.concurrency import run_sync
 from transom.web.guards import Guard, guards_of
-from transom.web.requests import MOUNTED_FROM, Request
+from transom.web.requests import MOUNTED_FROM, HTTPConnection, Request
 from transom.web.responses import Response, to_response
 from transom.web.routing.converters import Converter
+from transom.web.websockets import WebSocket
 
 if TYPE_CHECKING:
     from transom.web.routing.table import RouteTable
 
-__all__ = ["Mount", "Route", "Router"]
+__all__ = ["WEBSOCKET", "Mount", "Route", "Router", "WebSocketRoute"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -67,28 +68,39 @@ def _parse_template(path: str) -> list[str | tuple[str, str]]:
 
 
 class _HandlerSignature:
-    """What a handler takes: path parameters, and ``request`` (by name or type)."""
+    """What a handler takes: path parameters, and the connection (by name or type).
+
+    The connection is the ``Request`` of an HTTP route (a parameter named
+    ``request`` or annotated ``Request``) or the ``WebSocket`` of a
+    WebSocket route (named ``websocket`` or ``ws``, or annotated so).
+    """
 
     __slots__ = ("_required", "accepts_any", "names", "request_arg", "request_class")
 
-    def __init__(self, endpoint: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        endpoint: Callable[..., Any],
+        connection_class: type[HTTPConnection] = Request,
+        connection_names: tuple[str, ...] = ("request",),
+    ) -> None:
         try:
             signature = inspect.signature(endpoint, eval_str=True)
         except Exception:  # an annotation that cannot be evaluated here: read it as text
             signature = inspect.signature(endpoint)
         self.request_arg: str | None = None
-        self.request_class: type[Request] = Request
+        self.request_class: type[Any] = connection_class
         self.accepts_any = False
         self.names: set[str] = set()
+        class_name = connection_class.__name__
         for param in signature.parameters.values():
             if param.kind is param.VAR_KEYWORD:
                 self.accepts_any = True
             elif param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
                 annotation = param.annotation
-                if isinstance(annotation, type) and issubclass(annotation, Request):
+                if isinstance(annotation, type) and issubclass(annotation, connection_class):
                     self.request_arg = param.name
                     self.request_class = annotation
-                elif param.name == "request" or annotation == "Request":
+                elif param.name in connection_names or annotation == class_name:
                     self.request_arg = param.name
                 else:
                     self.names.add(param.name)
@@ -140,6 +152,9 @@ class Route:
         "request_class",
     )
 
+    #: Whether this route serves WebSocket handshakes (``WebSocketRoute``) rather than HTTP.
+    is_websocket = False
+
     def __init__(
         self,
         path: str,
@@ -157,10 +172,7 @@ class Route:
         self.endpoint = endpoint
         self.parts = _parse_template(path)
         self.param_names = [p[0] for p in self.parts if isinstance(p, tuple)]
-        declared = ["GET"] if methods is None else [m.upper() for m in methods]
-        for method in declared:
-            if _METHOD.fullmatch(method) is None:
-                raise ConfigurationError(f"route {path!r}: {method!r} is not an HTTP method")
+        declared = self._declared_methods(path, methods)
         self.declared_methods = tuple(declared)
         self.methods = frozenset(declared) | ({"HEAD"} if "GET" in declared else set())
         if name is None:
@@ -177,7 +189,7 @@ class Route:
         self.is_async = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
             getattr(endpoint, "__call__", None)  # noqa: B004 - async callable objects
         )
-        signature = _HandlerSignature(endpoint)
+        signature = self._signature(endpoint)
         signature.check(self.param_names, getattr(endpoint, "__name__", repr(endpoint)), path)
         self.request_arg = signature.request_arg
         self.request_class = signature.request_class
@@ -189,6 +201,18 @@ class Route:
             own_guards = []
         self.guard_lists: tuple[list[Guard], ...] = (*guards, own_guards)
         self.option_dicts: tuple[dict[str, Any], ...] = tuple(options)  # the routers'
+
+    @staticmethod
+    def _declared_methods(path: str, methods: Iterable[str] | None) -> list[str]:
+        declared = ["GET"] if methods is None else [m.upper() for m in methods]
+        for method in declared:
+            if _METHOD.fullmatch(method) is None:
+                raise ConfigurationError(f"route {path!r}: {method!r} is not an HTTP method")
+        return declared
+
+    @staticmethod
+    def _signature(endpoint: Callable[..., Any]) -> _HandlerSignature:
+        return _HandlerSignature(endpoint)
 
     @property
     def is_static(self) -> bool:
@@ -257,6 +281,63 @@ class Route:
 
     def __repr__(self) -> str:
         return f"<Route {self.path!r} {sorted(self.methods)} {self.name!r}>"
+
+
+#: The method a ``WebSocketRoute`` is indexed under in the route table. Not an
+#: HTTP token (RFC 9110 §5.6.2 has no ``<``), so no HTTP request can name it.
+WEBSOCKET = "<websocket>"
+
+
+class WebSocketRoute(Route):
+    """One path template served by a WebSocket handler.
+
+    The handler is an ``async def`` that takes the ``WebSocket`` (a
+    parameter annotated ``WebSocket``, or named ``websocket`` or ``ws``)
+    and the path parameters; it returns nothing. Route guards
+    (``requires``, ``rate_limit``) run before it, on the handshake.
+    """
+
+    __slots__ = ()
+
+    is_websocket = True
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        guards: Iterable[list[Guard]] = (),
+        options: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        super().__init__(path, endpoint, name=name, guards=guards, options=options)
+        handler = getattr(endpoint, "__name__", repr(endpoint))
+        if not self.is_async:
+            raise ConfigurationError(
+                f"WebSocket handler {handler}() for {path!r} must be an async def: it awaits "
+                "the messages of a connection that stays open"
+            )
+        if self.request_arg is None:
+            raise ConfigurationError(
+                f"WebSocket handler {handler}() for {path!r} does not take the WebSocket; "
+                f"add it: async def {handler}(ws: WebSocket, ...)"
+            )
+
+    @staticmethod
+    def _declared_methods(path: str, methods: Iterable[str] | None) -> list[str]:
+        return [WEBSOCKET]
+
+    @staticmethod
+    def _signature(endpoint: Callable[..., Any]) -> _HandlerSignature:
+        return _HandlerSignature(endpoint, WebSocket, ("websocket", "ws"))
+
+    async def serve(self, websocket: WebSocket, params: dict[str, Any] | None) -> None:
+        """Call the handler with the WebSocket and the path parameters."""
+        assert self.request_arg is not None  # checked in __init__
+        await self.endpoint(**(params or {}), **{self.request_arg: websocket})
+
+    def __repr__(self) -> str:
+        return f"<WebSocketRoute {self.path!r} {self.name!r}>"
 
 
 class Mount:
@@ -403,6 +484,47 @@ class Router:
         """Serve ``DELETE`` at ``path``."""
         return self.route(path, methods=["DELETE"], name=name, max_body_size=max_body_size)
 
+    def add_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        guards: Iterable[list[Guard]] = (),
+        options: Iterable[dict[str, Any]] = (),
+    ) -> WebSocketRoute:
+        """Serve WebSocket handshakes at ``path`` with ``endpoint`` (see ``websocket``)."""
+        route = WebSocketRoute(
+            self.prefix + path,
+            endpoint,
+            name=name,
+            guards=(self.guards, *guards),
+            options=(self.options, *options),
+        )
+        if self._table is not None:
+            self._table.add(route)
+        self.routes.append(route)
+        return route
+
+    def websocket(self, path: str, *, name: str | None = None) -> Callable[[_F], _F]:
+        """Serve WebSocket connections at ``path``; converters work as for HTTP routes.
+
+        >>> @app.websocket("/ws/{room}", name="room")
+        ... async def room(ws: WebSocket, room: str) -> None:
+        ...     await ws.accept()
+        ...     async for message in ws:
+        ...         await ws.send_text(message)
+
+        A path may have both an HTTP route and a WebSocket route: a
+        handshake goes to the WebSocket one, any other request to the other.
+        """
+
+        def decorator(endpoint: _F) -> _F:
+            self.add_websocket_route(path, endpoint, name=name)
+            return endpoint
+
+        return decorator
+
     def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
         """Serve any ASGI app (a Starlette or FastAPI app, StaticFiles...) under ``path``.
 
@@ -418,6 +540,15 @@ class Router:
         if router is self:
             raise ConfigurationError("a router cannot include itself")
         for route in router.routes:
+            if route.is_websocket:
+                self.add_websocket_route(
+                    route.path,
+                    route.endpoint,
+                    name=route.name,
+                    guards=route.guard_lists[:-1],
+                    options=route.option_dicts,
+                )
+                continue
             self.add_route(
                 route.path,
                 route.endpoint,

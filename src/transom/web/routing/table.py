@@ -10,7 +10,15 @@ from transom.exceptions import ConfigurationError, HTTPError
 from transom.http.url import quote, urlencode
 from transom.web.responses import RedirectResponse, Response
 from transom.web.routing.converters import DEFAULT_CONVERTERS, Converter
-from transom.web.routing.routes import _IDENTIFIER, Mount, Route, Router, _MountCall, mount_scope
+from transom.web.routing.routes import (
+    _IDENTIFIER,
+    WEBSOCKET,
+    Mount,
+    Route,
+    Router,
+    _MountCall,
+    mount_scope,
+)
 
 __all__ = ["RouteTable", "UnknownRouteName"]
 
@@ -63,6 +71,8 @@ class RouteTable:
         self._group_at: dict[int, _Group] = {}
         self.mounts: list[Mount] = []
         self.names: dict[str, Route | Mount] = {}
+        #: How many WebSocket routes there are: ``is_websocket`` asks nothing when none.
+        self.websocket_routes = 0
 
     def add_converter(self, name: str, converter: Converter | type[Converter]) -> None:
         if _IDENTIFIER.fullmatch(name) is None:
@@ -95,6 +105,7 @@ class RouteTable:
             isinstance(existing, Route)
             and isinstance(target, Route)
             and existing.path == target.path
+            and existing.is_websocket == target.is_websocket
         ):
             return  # same URL: url_for stays unambiguous (GET and POST of one form)
         raise ConfigurationError(
@@ -116,6 +127,7 @@ class RouteTable:
             self._check_methods_free(route, by_method)
             self._register_name(route.name, route)
             _bind_methods(route, by_method)
+            self.websocket_routes += route.is_websocket
             return
         source, spec = self._compile(route)
         group = self._group_by_source.get(source)
@@ -129,6 +141,7 @@ class RouteTable:
             self.groups.append(group)
         _bind_methods(route, group.by_method)
         group.extractors[route] = spec
+        self.websocket_routes += route.is_websocket
         self._combine()
 
     @staticmethod
@@ -136,8 +149,9 @@ class RouteTable:
         for method in route.declared_methods:
             other = by_method.get(method)
             if other is not None and method in other.declared_methods:
+                what = "WebSocket" if method == WEBSOCKET else method
                 raise ConfigurationError(
-                    f"{method} {route.path!r} is already served by {other!r}; "
+                    f"{what} {route.path!r} is already served by {other!r}; "
                     "remove one of the two routes"
                 )
 
@@ -204,6 +218,11 @@ class RouteTable:
     def _slow_lookup(
         self, scope: Any, path: str, method: str
     ) -> tuple[Route, dict[str, Any] | None] | Response:
+        """Try each template in turn; then the 405, OPTIONS, redirect, 426 or 404 answer.
+
+        A WebSocket handshake that finds no WebSocket route gets a 404: the
+        HTTP routes' methods, redirects and OPTIONS mean nothing to it.
+        """
         allowed: set[str] = set()
         by_method = self.static.get(path)
         if by_method is not None:
@@ -219,6 +238,18 @@ class RouteTable:
                 if method in route.methods and group.by_method.get(method) is route:
                     return route, params
                 allowed.update(m for m, r in group.by_method.items() if r is route)
+        if method == WEBSOCKET:
+            raise HTTPError(404, "no WebSocket route serves this path")
+        if WEBSOCKET in allowed:
+            allowed.discard(WEBSOCKET)
+            if not allowed:
+                # RFC 9110 §15.5.22: a server sending 426 MUST send Upgrade, and a sender
+                # of Upgrade MUST list it in Connection (§7.8).
+                raise HTTPError(
+                    426,
+                    "this URL serves a WebSocket: open it with a WebSocket client",
+                    headers={"Upgrade": "websocket", "Connection": "Upgrade"},
+                )
         if allowed:
             allow = ", ".join(sorted(allowed | {"OPTIONS"}))
             if method == "OPTIONS":
@@ -279,6 +310,16 @@ class RouteTable:
         if params:
             path += "?" + urlencode(params)
         return path
+
+    def is_websocket(self, name: str) -> bool:
+        """Whether ``name`` (as ``url_path`` takes it) names a WebSocket route."""
+        if not self.websocket_routes and ":" not in name:
+            return False
+        try:
+            target = self._find(name, name, "")[2]
+        except UnknownRouteName:
+            return False
+        return isinstance(target, Route) and target.is_websocket
 
     def knows(self, name: str) -> bool:
         """Whether ``url_path(name, ...)`` finds a route or mount (its params aside)."""
