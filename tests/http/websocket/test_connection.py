@@ -318,7 +318,7 @@ def test_limits_validation() -> None:
     with pytest.raises(ConfigurationError):
         WebSocketLimits(max_frame_size=0)
     with pytest.raises(ConfigurationError):
-        WebSocketLimits(max_queue=True)  # type: ignore[arg-type]  # a bool is not a size
+        WebSocketLimits(max_queue=True)  # a bool is not a size
     assert WebSocketLimits().max_queue == 1024 * 1024
 
 

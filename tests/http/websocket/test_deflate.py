@@ -286,9 +286,7 @@ def test_deflate_bomb_is_refused_without_inflating_it_all() -> None:
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     bomb = compressor.compress(bytes(20_000_000)) + compressor.flush(zlib.Z_SYNC_FLUSH)
     assert len(bomb) < 30_000
-    _, server = pair(
-        PerMessageDeflate(), PerMessageDeflate(), WebSocketLimits(1 << 20, 1 << 20)
-    )
+    _, server = pair(PerMessageDeflate(), PerMessageDeflate(), WebSocketLimits(1 << 20, 1 << 20))
     server.receive_data(build_frame(OP_BINARY, bomb[:-4], rsv1=True, mask=MASK))
     failure = server.next_event()
     assert isinstance(failure, ProtocolFailure)
