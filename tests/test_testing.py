@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from transom.exceptions import WebSocketHandshakeError
 from transom.testing import AsyncTestClient, TestClient
 from transom.web.application import App
 from transom.web.requests import Request
@@ -123,3 +125,56 @@ async def test_async_test_client_runs_lifespan_and_requests() -> None:
         assert app.state.events == ["startup"]
     assert response.json() == {"user": "ada"}
     assert app.state.events == ["startup", "shutdown"]
+
+
+async def websocket_app(scope: Any, receive: Any, send: Any) -> None:
+    """A raw ASGI app: an echo WebSocket that also reports the cookie it got."""
+    if scope["type"] == "lifespan":
+        return
+    assert scope["type"] == "websocket"
+    await receive()  # websocket.connect
+    if scope["path"] == "/denied":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    if scope["path"] == "/broken":
+        raise RuntimeError("the app broke")
+    await send({"type": "websocket.accept"})
+    headers = dict(scope["headers"])
+    await send({"type": "websocket.send", "text": headers.get(b"cookie", b"").decode()})
+    while (message := await receive())["type"] == "websocket.receive":
+        await send({"type": "websocket.send", "text": message.get("text") or "?"})
+
+
+def test_test_client_websocket_echoes_with_cookies() -> None:
+    with (
+        TestClient(websocket_app, cookies={"user": "ada"}) as client,
+        client.websocket("/ws") as ws,
+    ):
+        assert ws.receive_text() == "user=ada"
+        ws.send_text("hello")
+        assert ws.receive_text() == "hello"
+
+
+async def test_async_test_client_websocket_runs_the_app_concurrently() -> None:
+    async with AsyncTestClient(websocket_app) as client, client.websocket("/ws") as ws:
+        assert await ws.receive_text() == ""
+        for n in range(3):
+            await ws.send_text(str(n))
+            assert await ws.receive_text() == str(n)
+
+
+def test_test_client_websocket_denied() -> None:
+    with TestClient(websocket_app) as client, pytest.raises(WebSocketHandshakeError) as info:
+        client.websocket("/denied").__enter__()
+    assert info.value.status_code == 403
+
+
+def test_test_client_websocket_raises_server_exceptions() -> None:
+    with TestClient(websocket_app) as client, pytest.raises(RuntimeError, match="broke"):
+        client.websocket("/broken").__enter__()
+    with (
+        TestClient(websocket_app, raise_server_exceptions=False) as client,
+        pytest.raises(WebSocketHandshakeError) as info,
+    ):
+        client.websocket("/broken").__enter__()
+    assert info.value.status_code == 500

@@ -7,6 +7,10 @@ streaming for real (a streamed response is read while the app is still
 producing it). ``AsyncTestClient`` is the same over ``AsyncClient``, for
 ``async def`` tests.
 
+``client.websocket("/ws")`` opens a WebSocket to the app in-process (a
+``websocket`` scope, the app running as a task while the test sends and
+receives); a refused handshake raises ``WebSocketHandshakeError``.
+
 Used as a context manager, the client runs the app's lifespan: startup on
 enter (a failed startup raises), shutdown on exit.
 
@@ -39,7 +43,7 @@ class _RaiseServerExceptions:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             scope.setdefault("extensions", {})[RAISE_SERVER_EXCEPTIONS] = {}
         await self.app(scope, receive, send)
 

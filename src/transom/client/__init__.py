@@ -20,10 +20,12 @@ from transom.client.pool import HTTPTransport
 from transom.client.proxies import Proxy
 from transom.client.retries import Retry
 from transom.client.transports import BaseTransport, MockTransport
+from transom.client.websocket import AsyncWebSocket, WebSocket
 
 __all__ = [
     "ASGITransport",
     "AsyncClient",
+    "AsyncWebSocket",
     "Auth",
     "BaseTransport",
     "BasicAuth",
@@ -39,6 +41,7 @@ __all__ = [
     "Response",
     "Retry",
     "Timeout",
+    "WebSocket",
     "delete",
     "get",
     "head",

@@ -461,5 +461,8 @@ class AsyncioBackend:
     def channel(self, maxsize: int) -> _QueueChannel:
         return _QueueChannel(maxsize)
 
+    def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
+        asyncio.get_running_loop().call_soon(callback, *args)
+
     def close(self) -> None:
         pass

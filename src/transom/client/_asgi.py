@@ -16,6 +16,9 @@ before its end cancels the app, as a dropped connection would. An exception
 from the app reaches the caller (``raise_app_exceptions=True``) or becomes a
 500 response.
 
+WebSockets (``open_websocket``) run the app on a ``websocket`` scope; see
+``_asgi_ws.py``.
+
 With ``lifespan=True`` the app's lifespan protocol runs on ``open()``
 (client ``__enter__``) and shutdown on ``aclose()``, on the same loop as
 the requests.
@@ -24,7 +27,7 @@ the requests.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transom._types import ASGIApp, Message, Scope
 from transom.client._content import BodyStream
@@ -32,6 +35,9 @@ from transom.client.models import ByteStream, Request, Response
 from transom.client.transports import BaseTransport
 from transom.exceptions import TransportError
 from transom.http.headers import Headers
+
+if TYPE_CHECKING:
+    from transom.client.websocket import Session, WebSocketOptions
 
 __all__ = ["ASGITransport"]
 
@@ -157,6 +163,10 @@ class ASGITransport(BaseTransport):
         self._lifespan: _Lifespan | None = None
 
     def _scope(self, request: Request) -> Scope:
+        return self.scope_for(request, list(request.headers.raw))
+
+    def scope_for(self, request: Request, headers: list[tuple[bytes, bytes]]) -> Scope:
+        """The ``http`` scope of ``request`` with these header fields."""
         url = request.url
         raw_path = url.raw_path
         return {
@@ -169,7 +179,7 @@ class ASGITransport(BaseTransport):
             "raw_path": (self.root_path + raw_path).encode("ascii"),
             "query_string": url.query.encode("ascii"),
             "root_path": self.root_path,
-            "headers": list(request.headers.raw),
+            "headers": headers,
             "client": self.client,
             "server": (url.host, url.effective_port),
             "state": dict(self.state),
@@ -202,6 +212,14 @@ class ASGITransport(BaseTransport):
             content=b"Internal Server Error",
             request=request,
         )
+
+    async def open_websocket(
+        self, request: Request, options: WebSocketOptions
+    ) -> tuple[Response, Session | None]:
+        """Run the app on a ``websocket`` scope (``_asgi_ws``)."""
+        from transom.client._asgi_ws import open_websocket
+
+        return await open_websocket(self, request, options)
 
     async def open(self) -> None:
         if self.lifespan and self._lifespan is None:

@@ -9,7 +9,7 @@ suspend, so ``_drive.run_sync`` can run them (see ``_drive.py``).
 from __future__ import annotations
 
 import ssl
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 __all__ = ["Backend", "Channel", "NetworkStream", "TaskHandle", "Waiter"]
@@ -93,5 +93,8 @@ class Backend(Protocol):
         """Run ``coro`` concurrently on an event loop (the caller's, or a private one)."""
 
     def channel(self, maxsize: int) -> Channel: ...
+
+    def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
+        """Call ``callback(*args)`` on the loop ``spawn`` runs on, from any thread."""
 
     def close(self) -> None: ...

@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from transom.exceptions import (
@@ -125,6 +125,11 @@ class SocketStream:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._sock.close()
+
+    def interrupt(self) -> None:
+        """Wake a read blocked in another thread (a WebSocket's keeper): it sees EOF."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
 
     async def wait_closed(self) -> None:
         pass  # a blocking close is done when it returns
@@ -340,6 +345,9 @@ class BlockingBackend:
 
     def channel(self, maxsize: int) -> _ThreadChannel:
         return _ThreadChannel(self.portal.loop, maxsize)
+
+    def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
+        self.portal.loop.call_soon_threadsafe(callback, *args)
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,10 @@ The default transport is ``HTTPTransport`` (``pool.py``): pooled keep-alive
 connections over the shared sans-IO HTTP/1.1 core. ``ASGITransport`` calls
 an ASGI app in-process; ``MockTransport`` a function.
 
+``websocket(url)`` opens a WebSocket through the same transport, with the
+same request building, cookie jar and auth (``websocket.py``); the sync
+``WebSocket`` runs the async one's coroutines with ``run_sync`` too.
+
 >>> with Client(base_url="https://api.example.org", timeout=10) as client:  # doctest: +SKIP
 ...     notes = client.get("/notes", params={"page": 2}).raise_for_status().json()
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -43,7 +47,8 @@ from transom.client.decoders import ACCEPT_ENCODING
 from transom.client.models import Request, Response, host_header
 from transom.client.retries import Retry
 from transom.client.transports import BaseTransport
-from transom.exceptions import StreamConsumed, TooManyRedirects
+from transom.client.websocket import AsyncWebSocket, WebSocket, WebSocketOptions
+from transom.exceptions import StreamConsumed, TooManyRedirects, WebSocketHandshakeError
 from transom.http.headers import Headers
 from transom.http.url import URL, QueryParams
 
@@ -265,11 +270,20 @@ class _BaseClient:
             _rewind(next_request)
             request = next_request
 
-    async def _send_single(self, request: Request) -> Response:
+    def _add_jar_cookies(self, request: Request) -> None:
         jar_cookie = self.cookies.cookie_header(request.url) if self.cookies else None
         if jar_cookie:
             caller = request.extensions.get(COOKIE_EXTENSION)
             request.headers["cookie"] = _join_cookies(caller, jar_cookie)
+
+    def _keep_cookies(self, response: Response, request: Request) -> None:
+        for name, _ in response.headers.raw:
+            if name == b"set-cookie":
+                self.cookies.extract(response.headers.get_list("set-cookie"), request.url)
+                break
+
+    async def _send_single(self, request: Request) -> Response:
+        self._add_jar_cookies(request)
         for hook in self.event_hooks["request"]:  # they see the request as it goes out
             await _call(hook, request)
         started = time.perf_counter()
@@ -282,17 +296,88 @@ class _BaseClient:
         if response.closed:  # the body came with the head
             response._elapsed = time.perf_counter() - started
         response.default_encoding = self.default_encoding
-        for name, _ in response.headers.raw:
-            if name == b"set-cookie":
-                self.cookies.extract(response.headers.get_list("set-cookie"), request.url)
-                break
+        self._keep_cookies(response, request)
         return response
+
+    async def _websocket(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | _Unset = USE_CLIENT_DEFAULT,
+        subprotocols: Sequence[str] = (),
+        compression: str | None = "deflate",
+        max_message_size: int = 16 * 1024 * 1024,
+        max_queue: int = 1024 * 1024,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        close_timeout: float | None = 10.0,
+    ) -> AsyncWebSocket:
+        """Open a WebSocket: the handshake GET, built and authenticated like a request."""
+        if self.is_closed:
+            from transom.exceptions import TransportError
+
+            raise TransportError("this client is closed; make a new one")
+        if isinstance(subprotocols, str):
+            subprotocols = [subprotocols]
+        options = WebSocketOptions(
+            subprotocols=tuple(subprotocols),
+            compression=compression,
+            max_message_size=max_message_size,
+            max_queue=max_queue,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            close_timeout=close_timeout,
+        )
+        request = self.build_request(
+            "GET", _http_url(url), params=params, headers=headers, cookies=cookies, timeout=timeout
+        )
+        flow_auth = self.auth if auth is USE_CLIENT_DEFAULT else build_auth(auth)
+        flow = flow_auth.auth_flow(request) if flow_auth is not None else None
+        if flow is not None:
+            request = next(flow)
+        while True:
+            self._add_jar_cookies(request)
+            response, session = await self._transport.open_websocket(request, options)
+            self._keep_cookies(response, request)
+            if session is not None:
+                return AsyncWebSocket(session, response)
+            if flow is not None:
+                try:  # a challenge (401 with Digest): the flow may answer it
+                    request = flow.send(response)
+                    _rewind(request)
+                    continue
+                except StopIteration:
+                    pass
+            raise WebSocketHandshakeError(
+                f"the server refused the WebSocket handshake: {response.status_code} "
+                f"{response.reason_phrase}",
+                status_code=response.status_code,
+                headers=list(response.headers.raw),
+                body=response.content,
+            )
 
     async def _aclose(self) -> None:
         if not self.is_closed:
             self.is_closed = True
             await self._transport.aclose()
             self._backend.close()
+
+
+_WS_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def _http_url(url: URL | str) -> URL | str:
+    """ws:// and wss:// as the http:// and https:// they are sent as (RFC 6455 §3)."""
+    if isinstance(url, URL):
+        scheme = _WS_SCHEMES.get(url.scheme)
+        return url if scheme is None else url.copy_with(scheme=scheme)
+    head, sep, rest = url.partition("://")
+    scheme = _WS_SCHEMES.get(head.lower()) if sep else None
+    return url if scheme is None else f"{scheme}://{rest}"
 
 
 def _rewind(request: Request) -> None:
@@ -383,6 +468,33 @@ class AsyncClient(_BaseClient):
         finally:
             await response.aclose()
 
+    @asynccontextmanager
+    async def websocket(self, url: URL | str, **kwargs: Any) -> AsyncIterator[AsyncWebSocket]:
+        """Open a WebSocket (ws://, wss://, http:// or https://); closed on exit.
+
+        ``params``, ``headers``, ``cookies``, ``auth``, ``timeout`` as for a
+        request (redirects are not followed); ``subprotocols`` (offered, in
+        order), ``compression`` (``"deflate"``: permessage-deflate, RFC 7692;
+        ``None``), ``max_message_size``, ``max_queue`` (bytes of unread
+        messages before reading pauses), ``ping_interval`` / ``ping_timeout``
+        (keep-alive; ``None`` turns it off), ``close_timeout``. A refused
+        handshake raises ``WebSocketHandshakeError``.
+
+        >>> async with client.websocket("ws://127.0.0.1:8000/echo") as ws:  # doctest: +SKIP
+        ...     await ws.send_text("hi")
+        ...     assert await ws.receive_text() == "hi"
+        """
+        ws = await self._websocket(url, **kwargs)
+        try:
+            yield ws
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                await ws.close()
+            else:  # cancelled or interrupted: no closing handshake
+                await ws._session.abort()
+            raise
+        await ws.close()
+
     async def get(self, url: URL | str, **kwargs: Any) -> Response:
         """A GET request; keyword arguments as for ``request``."""
         return await self._request("GET", url, **kwargs)
@@ -453,6 +565,25 @@ class Client(_BaseClient):
             yield response
         finally:
             response.close()
+
+    @contextmanager
+    def websocket(self, url: URL | str, **kwargs: Any) -> Iterator[WebSocket]:
+        """Open a WebSocket; arguments as ``AsyncClient.websocket``.
+
+        >>> with client.websocket("ws://127.0.0.1:8000/echo") as ws:  # doctest: +SKIP
+        ...     ws.send_text("hi")
+        ...     assert ws.receive_text() == "hi"
+        """
+        ws = run_sync(self._websocket(url, **kwargs))
+        try:
+            yield WebSocket(ws)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                run_sync(ws.close())
+            else:
+                run_sync(ws._session.abort())
+            raise
+        run_sync(ws.close())
 
     def get(self, url: URL | str, **kwargs: Any) -> Response:
         """A GET request; keyword arguments as for ``request``."""

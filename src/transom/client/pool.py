@@ -26,9 +26,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from transom.client._backend import Waiter
+from transom.client._backend import NetworkStream, Waiter
 from transom.client._content import BodyStream
 from transom.client._http11 import HTTP11Connection, StaleConnection, expects_continue
 from transom.client._tls import ssl_context
@@ -39,6 +39,9 @@ from transom.client.retries import IDEMPOTENT_METHODS
 from transom.client.transports import BaseTransport
 from transom.exceptions import PoolTimeout, UnsupportedProtocol
 from transom.http.url import URL
+
+if TYPE_CHECKING:
+    from transom.client.websocket import Session, WebSocketOptions
 
 __all__ = ["ConnectionPool", "HTTPTransport", "PoolKey"]
 
@@ -195,7 +198,8 @@ class HTTPTransport(BaseTransport):
             self._ssl = ssl_context(self._verify, self._cert)
         return self._ssl
 
-    def _proxy_for(self, url: URL) -> Proxy | None:
+    def proxy_for(self, url: URL) -> Proxy | None:
+        """The proxy a request to ``url`` goes through (``proxy=`` or the environment)."""
         if self._proxy is not None:
             return self._proxy
         return proxy_from_env(url, self._env) if self._env else None
@@ -207,7 +211,7 @@ class HTTPTransport(BaseTransport):
                 f"cannot send a request to {url!r}: the scheme must be http or https"
             )
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
-        proxy = self._proxy_for(url)
+        proxy = self.proxy_for(url)
         key = (url.scheme, url.host, url.port, None if proxy is None else proxy.url.origin)
         if proxy is not None and proxy.authorization and url.scheme == "http":
             request.headers["proxy-authorization"] = proxy.authorization
@@ -284,6 +288,17 @@ class HTTPTransport(BaseTransport):
     async def _connect(
         self, key: PoolKey, url: URL, proxy: Proxy | None, timeout: Timeout
     ) -> HTTP11Connection:
+        stream, forward = await self.open_stream(url, proxy, timeout)
+        return HTTP11Connection(stream, key, self.pool, proxy_forward=forward)
+
+    async def open_stream(
+        self, url: URL, proxy: Proxy | None, timeout: Timeout, *, tunnel: bool = False
+    ) -> tuple[NetworkStream, bool]:
+        """A new connection to ``url``'s origin (TCP, TLS, through ``proxy``), not pooled.
+
+        The flag says requests go to the proxy in absolute form (plain http
+        through a proxy); ``tunnel=True`` asks for a CONNECT tunnel even then
+        (a WebSocket, which owns its connection)."""
         https = url.scheme == "https"
         host, port = url.host, url.effective_port or (443 if https else 80)
         backend = self.backend
@@ -295,17 +310,26 @@ class HTTPTransport(BaseTransport):
                 ssl_context=self.ssl_context if https else None,
                 server_hostname=host,
             )
-            return HTTP11Connection(stream, key, self.pool)
+            return stream, False
         stream = await backend.connect_tcp(proxy.host, proxy.port, timeout=timeout.connect)
-        if not https:
-            return HTTP11Connection(stream, key, self.pool, proxy_forward=True)
+        if not (https or tunnel):
+            return stream, True
         try:
             await open_tunnel(stream, proxy, host, port, timeout)
         except BaseException:
             stream.close()
             raise
-        tls = await stream.start_tls(self.ssl_context, host, timeout.connect)
-        return HTTP11Connection(tls, key, self.pool)
+        if not https:
+            return stream, False
+        return await stream.start_tls(self.ssl_context, host, timeout.connect), False
+
+    async def open_websocket(
+        self, request: Request, options: WebSocketOptions
+    ) -> tuple[Response, Session | None]:
+        """Open a WebSocket on a dedicated connection (``_ws_connect``)."""
+        from transom.client._ws_connect import open_websocket
+
+        return await open_websocket(self, request, options)
 
     async def aclose(self) -> None:
         for conn in self.pool.close_all():

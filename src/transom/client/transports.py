@@ -8,16 +8,24 @@ later). The client owns its transport: it ``attach``es its I/O backend
 - ``HTTPTransport`` (``pool.py``): TCP/TLS over the shared HTTP/1.1 core, pooled;
 - ``ASGITransport`` (``_asgi.py``): an ASGI app in-process, streaming for real;
 - ``MockTransport``: a function ``Request -> Response``, for tests.
+
+``open_websocket`` opens a WebSocket with a handshake request: the first two
+implement it (a dedicated connection; the app's ``websocket`` scope), the
+mock does not.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from transom.client._backend import Backend
 from transom.client.models import Request, Response
-from transom.exceptions import ConfigurationError
+from transom.exceptions import ConfigurationError, UnsupportedProtocol
+
+if TYPE_CHECKING:
+    from transom.client.websocket import Session, WebSocketOptions
 
 __all__ = ["BaseTransport", "MockTransport"]
 
@@ -47,6 +55,13 @@ class BaseTransport:
 
     async def handle_request(self, request: Request) -> Response:
         raise NotImplementedError
+
+    async def open_websocket(
+        self, request: Request, options: WebSocketOptions
+    ) -> tuple[Response, Session | None]:
+        """Send the WebSocket handshake ``request``: the answer, and the open
+        session when the answer was a valid ``101``."""
+        raise UnsupportedProtocol(f"{type(self).__name__} cannot open WebSockets")
 
     async def open(self) -> None:
         """Called when the client is entered (``with`` / ``async with``)."""
