@@ -108,6 +108,10 @@ def _network(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cert", metavar="FILE", help="client certificate (PEM)")
     p.add_argument("--cert-key", metavar="FILE", help="its private key")
     p.add_argument("--cert-key-pass", metavar="PASSWORD")
+    p.add_argument("--ws", action="store_true", help="open a WebSocket: stdin lines go out")
+    p.add_argument(
+        "--subprotocol", action="append", default=[], metavar="NAME", help="offer (with --ws)"
+    )
 
 
 def _misc(p: argparse.ArgumentParser) -> None:

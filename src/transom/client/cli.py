@@ -9,11 +9,13 @@
     transom http -a alice:pw --auth-type digest :8000/private
     transom http --download https://example.org/big.iso -o big.iso
     transom https example.org                        https:// by default
+    transom http --ws :8000/ws/echo                  a WebSocket: stdin lines go out
 
 The options are HTTPie's (``_cli_args``); items are parsed in ``_cli_items``
 (nested JSON keys in ``_cli_nested``), the body is built in ``_cli_body``,
 messages are printed by ``_cli_output``, and ``_cli_send`` sends the request
-and shows the answer.
+and shows the answer. ``--ws`` (or a ws:// or wss:// URL) runs a WebSocket
+session instead (``_cli_ws``).
 
 Exit codes: 0 success; 1 an error (one line on stderr); 2 bad usage or a
 timeout; 3, 4, 5 for a 3xx, 4xx, 5xx response with ``--check-status``;
@@ -238,12 +240,42 @@ def _stdin(args: argparse.Namespace) -> Any:
     return stream.buffer
 
 
+def _websocket(args: argparse.Namespace, url: str, items: RequestItems) -> int:
+    """``--ws``: a WebSocket session (``_cli_ws``); header items and auth go on the handshake."""
+    from transom.client._cli_ws import run_websocket
+
+    if items.has_data:
+        raise UsageError("--ws sends stdin's lines: data and file items have no place")
+    target = URL(url.replace("ws://", "http://", 1).replace("wss://", "https://", 1))
+    auth, _ = _auth(args.auth, args.auth_type)
+    if auth is None and not args.ignore_netrc:
+        auth = _netrc_auth(target, args.auth_type)
+    stdin = sys.stdin
+    reader = None if args.ignore_stdin or stdin is None or stdin.closed else stdin.buffer
+    return run_websocket(
+        url,
+        client_options={
+            "auth": auth,
+            "timeout": Timeout(30.0 if args.timeout is None else args.timeout),
+            "verify": _verify(args),
+            "proxy": _proxy(args.proxy, target.scheme),
+        },
+        headers=items.headers,
+        params=items.params,
+        subprotocols=args.subprotocol,
+        stdin=reader,
+        stdout=sys.stdout.buffer,
+    )
+
+
 def _run(args: argparse.Namespace, scheme: str) -> int:
     method, raw_url, raw_items = _split_method(args.args)
     url = parse_url(raw_url, scheme)
     if not args.path_as_is:
         url = _remove_dots(url)
     items = parse_items(raw_items)
+    if args.ws or url.startswith(("ws://", "wss://")):
+        return _websocket(args, url, items)
     output = _output(args)
     auth, auth_record = _auth(args.auth, args.auth_type)
     target = URL(url)
