@@ -131,6 +131,8 @@ class LlhttpParser:
         parser = httptools.HttpResponseParser(sink)
         try:
             parser.feed_data(buffer[start : end + 4])  # a copy costs less than a view
+        except httptools.HttpParserUpgrade:
+            pass  # a 101 with Upgrade: llhttp stops after the head, all we need
         except httptools.HttpParserError:
             return self._reference.parse_response_head(buffer, start, end)
         if buffer[start : start + 5] != b"HTTP/":

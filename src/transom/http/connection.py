@@ -20,6 +20,7 @@ exchange has a ``State``::
     IDLE --head--> SEND_BODY --EndOfMessage--> DONE --start_next_cycle--> IDLE
                                                  \\-- (not keep_alive) --> MUST_CLOSE
     any --invalid input or misuse--> ERROR;  peer EOF at a message boundary --> CLOSED
+    101 Switching Protocols --> SWITCHED_PROTOCOL (both sides; the bytes are no longer HTTP)
 
 One exchange (request + response) at a time: once the peer's message is
 complete, ``next_event()`` returns ``PAUSED`` until ``start_next_cycle()``;
@@ -53,6 +54,15 @@ Every framing rule lives in this module and only here:
   that ends the connection carries ``Connection: close``.
 * ``Expect: 100-continue`` (RFC 9110 §10.1.1): ``send_continue()`` returns
   the interim response once, only to an HTTP/1.1 request that asked.
+* Protocol switching (RFC 9110 §7.8, §15.2.2): a server may answer
+  ``101`` (``send`` or ``send_response``, no body) to an HTTP/1.1 GET that
+  carried an ``Upgrade`` field and has no body; a client takes a ``101`` as
+  the answer to a request whose ``Connection`` field lists ``upgrade`` (RFC
+  9110 §7.8 requires that option of every request with ``Upgrade``; the
+  option is read on every request, unlike cached plain fields). Both sides
+  are then ``SWITCHED_PROTOCOL``: ``next_event()`` returns ``PAUSED`` for
+  ever, and ``trailing_data`` holds the bytes after the head, which belong
+  to the new protocol. A 101 to any other request is a protocol error.
 * Limits (``Limits``): request/status line -> 414, head size or field count
   -> 431, body size -> 413, chunk-extension bytes of one message past
   ``max_header_bytes`` -> 413 (a single chunk-size line past 4096 bytes is
@@ -109,7 +119,8 @@ class Role(enum.Enum):
 
 
 class State(enum.Enum):
-    """Per side: IDLE -> SEND_BODY -> DONE -> (IDLE | MUST_CLOSE -> CLOSED); ERROR on failure."""
+    """Per side: IDLE -> SEND_BODY -> DONE -> (IDLE | MUST_CLOSE -> CLOSED); ERROR on failure;
+    SWITCHED_PROTOCOL after a 101 (RFC 9110 §15.2.2)."""
 
     IDLE = "idle"
     SEND_BODY = "send_body"
@@ -117,6 +128,7 @@ class State(enum.Enum):
     MUST_CLOSE = "must_close"
     CLOSED = "closed"
     ERROR = "error"
+    SWITCHED_PROTOCOL = "switched_protocol"
 
 
 class _Sentinel:
@@ -167,6 +179,7 @@ _DONE = State.DONE
 _MUST_CLOSE = State.MUST_CLOSE
 _CLOSED = State.CLOSED
 _ERROR = State.ERROR
+_SWITCHED = State.SWITCHED_PROTOCOL
 # Module constants: an attribute of an Enum class goes through the
 # metaclass's __getattr__ on CPython 3.11, far slower than a global.
 _SERVER = Role.SERVER
@@ -180,7 +193,7 @@ _UNTIL_CLOSE = 3
 
 # Received header names whose values this module reads.
 _FRAMING_NAMES = frozenset(
-    (b"host", b"content-length", b"transfer-encoding", b"connection", b"expect")
+    (b"host", b"content-length", b"transfer-encoding", b"connection", b"expect", b"upgrade")
 )
 # RFC 9110 §7.2 and RFC 3986 §3.2.2: uri-host [ ":" port ].
 _HOST = re.compile(
@@ -263,6 +276,7 @@ class Connection:
         "_their_method",
         "_their_state",
         "_their_version",
+        "_upgrade",
         "_valid_host",
     )
 
@@ -302,6 +316,10 @@ class Connection:
         self._their_method: bytes | None = None
         self._their_version: bytes | None = None
         self._expect_continue = False
+        # The current request asked to switch protocols (server: it carried
+        # Upgrade; client: its Connection listed "upgrade"). Reset by
+        # start_next_cycle, so the usual request costs nothing here.
+        self._upgrade = False
 
     @property
     def backend(self) -> str:
@@ -352,6 +370,8 @@ class Connection:
                 return PAUSED
             if state is _CLOSED:
                 return ConnectionClosed()
+            if state is _SWITCHED:
+                return PAUSED  # the bytes are not HTTP any more: see trailing_data
         except RemoteProtocolError:
             self._their_state = _ERROR
             self._keep_alive = self._fast_response = False
@@ -427,6 +447,8 @@ class Connection:
                     chunked = True  # checked in full below
                 elif name == b"connection":
                     self._read_connection_tokens(value, version)
+                elif name == b"upgrade":
+                    self._upgrade = True
                 elif value.lower() == b"100-continue" and version == b"1.1":
                     self._expect_continue = True
         if hosts != 1 and (hosts or version == b"1.1"):
@@ -489,13 +511,25 @@ class Connection:
             if status < 100:
                 raise RemoteProtocolError(f"invalid status code {status}")
             if status == 101:
-                raise RemoteProtocolError("protocol switching (101) is not supported")
+                return self._switched_by_response(headers, version, reason)
             # Interim response: the final one follows (RFC 9110 §15.2).
             return Response(status, headers, version, reason)
         self._frame_response(status, version, headers)
         self._their_version = version
         self._their_state = _SEND_BODY
         return Response(status, headers, version, reason)
+
+    def _switched_by_response(
+        self, headers: HeaderList, version: bytes, reason: bytes
+    ) -> Response:
+        """A 101 (RFC 9110 §15.2.2): only the answer to a request that asked
+        for an upgrade; what follows its head is the new protocol's."""
+        if not self._upgrade:
+            raise RemoteProtocolError("101 Switching Protocols to a request that asked no upgrade")
+        self._their_version = version
+        self._their_state = self._our_state = _SWITCHED
+        self._keep_alive = False
+        return Response(101, headers, version, reason)
 
     def _frame_response(self, status: int, version: bytes, headers: HeaderList) -> None:
         # RFC 9112 §6.3, in its order.
@@ -849,6 +883,8 @@ class Connection:
         return b"".join(parts)
 
     def _send_whole_response(self, response: Response, body: bytes) -> bytes:
+        if response.status_code == 101 and not body:
+            return self.send(response)  # the switch: a head, never a body
         if response.status_code < 200:
             raise LocalProtocolError("send interim (1xx) responses with send()")
         try:
@@ -909,7 +945,7 @@ class Connection:
         close = app_says_close or not self._keep_alive
         if status < 200:
             if status == 101:
-                raise LocalProtocolError("protocol switching (101) is not supported")
+                return self._switch(b"".join([*parts, b"\r\n"]), len(parts) // 4 + 2)
             if self._their_version != b"1.1":
                 raise LocalProtocolError("no interim responses to an HTTP/1.0 client")
             self._expect_continue = False
@@ -955,6 +991,20 @@ class Connection:
         self._our_state = _SEND_BODY
         return writer.check_head(b"".join(parts), lines)
 
+    def _switch(self, head: bytes, lines: int) -> bytes:
+        """Our 101 (RFC 9110 §7.8): to an HTTP/1.1 GET with Upgrade whose
+        (empty) body is behind us, then both sides leave HTTP."""
+        if not self._upgrade or self._their_method != b"GET" or self._their_version != b"1.1":
+            raise LocalProtocolError(
+                "101 Switching Protocols answers only an HTTP/1.1 GET that carried Upgrade"
+            )
+        if self._their_state is not _DONE and self._recv_mode != _NO_BODY:
+            raise LocalProtocolError("read the request body before switching protocols")
+        head = writer.check_head(head, lines)
+        self._expect_continue = self._keep_alive = False
+        self._our_state = self._their_state = _SWITCHED
+        return head
+
     def _send_request_head(self, request: Request, body_length: int | None) -> bytes:
         if self._role is not _CLIENT:
             raise LocalProtocolError("a server sends responses, not requests")
@@ -997,8 +1047,11 @@ class Connection:
                     raise LocalProtocolError("chunked requests need HTTP/1.1")
                 chunked = True
             elif kind == writer.KIND_CONNECTION:
-                if b"close" in value.lower():
+                lowered = value.lower()
+                if b"close" in lowered:
                     self._keep_alive = False
+                if b"upgrade" in lowered:  # RFC 9110 §7.8: a 101 may answer this request
+                    self._upgrade = True
             elif name.lower() == b"host":
                 hosts += 1
                 kind = -1  # counted on every request: never cached
@@ -1109,8 +1162,9 @@ class Connection:
         # counters of the head search start over.
         self._our_state = _IDLE
         self._their_state = _IDLE
-        if self._scanned or self._leading_lines or self._lf_checked:
+        if self._scanned or self._leading_lines or self._lf_checked or self._upgrade:
             self._scanned = self._lf_checked = self._leading_lines = 0
+            self._upgrade = False
 
     # --- state -------------------------------------------------------------
     @property
@@ -1158,7 +1212,8 @@ class Connection:
 
     @property
     def trailing_data(self) -> tuple[bytes, bool]:
-        """Buffered unparsed bytes and whether EOF was seen."""
+        """Buffered unparsed bytes and whether EOF was seen; after a switch
+        (``SWITCHED_PROTOCOL``) the first bytes of the new protocol."""
         return self._buffer[self._pos :], self._eof
 
 
