@@ -52,6 +52,11 @@ is not too small (see ``deflate.py``), and masked with a fresh random key
 in the client role (§5.3). Messages are never fragmented: the I/O layer
 writes them whole. ``data_to_send()`` returns what the connection queued
 by itself.
+
+Details beyond the shared contract: ``send_close()`` once a close frame has
+gone out (ours, the echo or a failure close) returns ``b""``, so closing is
+idempotent; after a ``ProtocolFailure`` ``close_code`` is 1006 (no close
+frame was received); ``role``, ``limits`` and ``deflate`` are readable.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from typing import Any
 
 from transom.exceptions import ConfigurationError, LocalProtocolError
 from transom.http.connection import Role
+from transom.http.websocket import frames
 from transom.http.websocket.deflate import PerMessageDeflate
 from transom.http.websocket.events import (
     BytesMessage,
@@ -88,6 +94,7 @@ from transom.http.websocket.frames import (
     apply_mask,
     close_payload,
     is_valid_received_code,
+    mask_in_place,
 )
 
 __all__ = ["WebSocketConnection", "WebSocketLimits", "WebSocketState"]
@@ -128,6 +135,7 @@ _CLIENT = Role.CLIENT  # a global: enum attribute access is slow on CPython 3.11
 _AT_HEAD = -1  # _frame_left: the next bytes are a frame head
 _FINISHED = -2  # _frame_left: no more events
 _FAST_LIMIT = 0xFFFF  # the fast path takes frames with a 7- or 16-bit length
+_LANES_FROM = frames._LANES_FROM  # where apply_mask changes strategy
 _CONTROL_OPS = (OP_CLOSE, OP_PING, OP_PONG)
 # Unmasked heads of small frames, by payload length.
 _TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, size)) for size in range(126))
@@ -261,7 +269,14 @@ class WebSocketConnection:
                     if self._mask_bit:
                         end = start + 4 + size
                         if len(buf) >= end:
-                            payload = apply_mask(buf[start + 4 : end], buf[start : start + 4])
+                            key = buf[start : start + 4]
+                            if size < _LANES_FROM:  # apply_mask inlined: the common case
+                                mask = int.from_bytes(key * (size >> 2) + key[: size & 3], "little")
+                                payload = (
+                                    int.from_bytes(buf[start + 4 : end], "little") ^ mask
+                                ).to_bytes(size, "little")
+                            else:
+                                payload = mask_in_place(buf[start + 4 : end], key)
                             del buf[:end]
                             if head == 0x82:
                                 return BytesMessage(payload)
@@ -309,13 +324,17 @@ class WebSocketConnection:
             take = left if left <= len(buf) else len(buf)
             if left and not take:
                 return None
-            chunk = bytes(buf[:take])
-            del buf[:take]
             mask = self._frame_mask
             if mask is not None and take:
                 turn = self._frame_offset & 3
-                chunk = apply_mask(chunk, mask[turn:] + mask[:turn])
                 self._frame_offset += take
+                if take < _LANES_FROM:
+                    chunk = apply_mask(buf[:take], mask[turn:] + mask[:turn])
+                else:
+                    chunk = mask_in_place(buf[:take], mask[turn:] + mask[:turn])
+            else:
+                chunk = bytes(buf[:take])
+            del buf[:take]
             left -= take
             final = self._frame_fin and not left
             self._feed(chunk, final)
