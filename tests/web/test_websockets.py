@@ -468,6 +468,12 @@ async def test_websocket_shares_the_request_properties() -> None:
     assert repr(ws) == "<WebSocket '/ws/lobby' connecting>"
 
 
+def test_websocket_scheme_defaults_to_ws() -> None:
+    ws, _ = make_ws()
+    del ws.scope["scheme"]
+    assert str(ws.url) == "ws://testserver/ws"
+
+
 def test_websocket_needs_a_websocket_scope() -> None:
     with pytest.raises(ConfigurationError, match="needs a 'websocket' ASGI scope, not 'http'"):
         WebSocket({"type": "http"}, _messages(), _drop)

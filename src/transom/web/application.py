@@ -27,6 +27,18 @@ into the response. These are steps of the request path, not middleware
 layers: an app without them pays one attribute test per request. A store
 whose backend is down (``StoreUnavailable``) makes a 503, logged.
 
+WebSockets (``@app.websocket``): a ``websocket`` scope takes its own
+path, ``_websocket``: route lookup (WebSocket routes sit in the same table
+under a method no HTTP request can name), the origin check
+(``websocket_origins``, against cross-site WebSocket hijacking), the
+session and user from the handshake, the route's guards, then the
+handler. Any refusal or error before ``accept()`` is an HTTP denial
+response (404, 403, 401, 429, 500...); after it, an error closes with
+1011. CSRF does not apply. A session changed before ``accept()`` is saved
+with the 101's ``Set-Cookie``; one changed after is saved when the handler
+ends if its cookie need not change (a server-side store), else the change
+is lost and logged.
+
 Lifespan: ``on_startup`` hooks run, then the ``lifespan`` context manager
 is entered; at shutdown it is exited, then ``on_shutdown`` hooks run. If
 the context manager yields a mapping, it becomes the ASGI lifespan state:

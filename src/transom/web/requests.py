@@ -184,7 +184,9 @@ class HTTPConnection:
 
     def _origin(self) -> str:
         scope = self.scope
-        scheme = scope.get("scheme", "http")
+        scheme = scope.get("scheme")
+        if scheme is None:  # optional in ASGI: "http", or "ws" for a websocket scope
+            scheme = "ws" if scope.get("type") == "websocket" else "http"
         host = self.headers.get("host")
         if not host:
             server = scope.get("server")

@@ -39,6 +39,15 @@ also records the transom apps the request came through
 (``requests.MOUNTED_FROM``), so ``request.url_for`` inside a mounted App can
 reach the routes of the apps around it.
 
+WebSocket routes (``WebSocketRoute``, ``router.websocket(path)``) are
+indexed in the same table under the pseudo-method ``WEBSOCKET``, which is
+not an HTTP token, so a path may have both an HTTP route and a WebSocket
+route and no HTTP request reaches the WebSocket one. A handshake that
+finds no WebSocket route is a 404 (no 405, OPTIONS or redirect); a plain
+HTTP request to a path only a WebSocket route serves gets 426 Upgrade
+Required (RFC 9110 §15.5.22). ``url_for`` builds their paths like any
+other; ``request.url_for`` gives them the ``ws``/``wss`` scheme.
+
 ``url_for`` names: a route's name; a mount's name (with ``path=``, a path
 under the mount); ``"mount:route"`` for a route of a transom App mounted
 under that name, chaining through nested mounts (``"a:b:c"``). Each route's
@@ -57,11 +66,12 @@ from transom.web.routing.converters import (
     StringConverter,
     UUIDConverter,
 )
-from transom.web.routing.routes import Mount, Route, Router
+from transom.web.routing.routes import WEBSOCKET, Mount, Route, Router, WebSocketRoute
 from transom.web.routing.table import RouteTable
 
 __all__ = [
     "DEFAULT_CONVERTERS",
+    "WEBSOCKET",
     "Converter",
     "FloatConverter",
     "IntConverter",
@@ -72,5 +82,6 @@ __all__ = [
     "Router",
     "StringConverter",
     "UUIDConverter",
+    "WebSocketRoute",
     "to_response",
 ]
