@@ -98,6 +98,7 @@ class NetworkSession:
         self._reading = False  # the read token
         self._waiters: list[Waiter] = []
         self._ended = False  # no more events: closed, failed or lost
+        self._unparsed = False  # the core may hold events not taken yet (lazy pumps)
         self._failed = False  # the peer broke the protocol (ProtocolFailure)
         self._closing = False  # close() runs: messages past max_queue are dropped
         self._released = False
@@ -173,7 +174,7 @@ class NetworkSession:
                 timeout = self._close_timeout
                 deadline = None if timeout is None else time.monotonic() + timeout
                 # RFC 6455 §7.1.2: after our close, read until the peer's arrives.
-                await self._wait_until(self._is_ended, deadline)
+                await self._wait_until(self._is_ended, deadline, lazy=False)
         finally:
             await self._release()
 
@@ -187,7 +188,9 @@ class NetworkSession:
     def _is_ended(self) -> bool:
         return self._ended
 
-    async def _wait_until(self, done: Callable[[], bool], deadline: float | None) -> None:
+    async def _wait_until(
+        self, done: Callable[[], bool], deadline: float | None, *, lazy: bool = True
+    ) -> None:
         """Read (or wait for the reader) until ``done()``, the end, or ``deadline``."""
         while not done() and not self._ended:
             with self._lock:
@@ -206,7 +209,7 @@ class NetworkSession:
                 await waiter.wait(remaining)
                 continue
             try:
-                await self._pump(remaining)
+                await self._pump(remaining, lazy)
             finally:
                 self._release_token()
 
@@ -221,8 +224,17 @@ class NetworkSession:
         for waiter in waiters:
             waiter.wake()
 
-    async def _pump(self, limit: float | None) -> None:
-        """One read (the caller holds the token), and everything it brings."""
+    async def _pump(self, limit: float | None, lazy: bool) -> None:
+        """One read (the caller holds the token), and the events it brings.
+
+        ``lazy``: stop at the first message, leaving the rest unparsed in the
+        core, so a caller that answers each message does so before a close or
+        a failure further on is taken (RFC 6455 §5.5.1: once the close echo
+        is out, no more data may follow); the next pump parses on first."""
+        if self._unparsed:
+            await self.feed(b"", lazy, eof=False)
+            if self._messages or self._ended or not lazy:
+                return
         try:
             data = await self._stream.read(self._read_wait(limit))
         except ReadTimeout:
@@ -230,14 +242,16 @@ class NetworkSession:
             return
         except ReadError:
             data = b""  # the connection is gone: the core reports 1006 (RFC 6455 §7.1.5)
-        await self.feed(data)
+        await self.feed(data, lazy)
 
-    async def feed(self, data: bytes) -> None:
-        """Take ``data`` (``b""``: EOF) from the peer: its events, and the replies they need."""
+    async def feed(self, data: bytes, lazy: bool = True, *, eof: bool = True) -> None:
+        """Take ``data`` (``b""``: EOF, unless ``eof`` is false) from the peer: its
+        events, and the replies they need."""
         with self._lock:
             conn = self._conn
-            conn.receive_data(data)
-            self._take_events()
+            if data or eof:
+                conn.receive_data(data)
+            self._unparsed = self._take_events(lazy)
             reply = conn.data_to_send()
             if reply:  # pongs, the echo of a close, or a failure's close (RFC 6455 §5.5)
                 await self._write(reply)
@@ -246,7 +260,8 @@ class NetworkSession:
                 self._stream.close()
             self._wake()
 
-    def _take_events(self) -> None:
+    def _take_events(self, lazy: bool) -> bool:
+        """The core's events until it needs data (False) or, ``lazy``, until a message (True)."""
         conn = self._conn
         messages = self._messages
         while (event := conn.next_event()) is not None:
@@ -257,6 +272,8 @@ class NetworkSession:
                     continue  # the caller is closing: what does not fit is dropped
                 messages.append(data)
                 self._queued += len(data)
+                if lazy:
+                    return True
             elif kind is Pong:
                 self._pong(event.payload)  # type: ignore[union-attr]
             elif kind is CloseReceived or kind is ProtocolFailure:
@@ -265,6 +282,7 @@ class NetworkSession:
                 self._ended = True
                 self._failed = kind is ProtocolFailure
             # Ping: the core already queued its pong in data_to_send().
+        return False
 
     def _pong(self, payload: bytes) -> None:
         if payload == self._keepalive:
@@ -319,7 +337,7 @@ class NetworkSession:
                     continue
                 self._reading = True
             try:
-                await self._pump(_SLICE)
+                await self._pump(_SLICE, False)
             finally:
                 self._release_token()
 
