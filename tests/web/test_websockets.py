@@ -367,6 +367,38 @@ async def test_websocket_deny_without_the_extension_closes_for_a_403() -> None:
     assert sent == [{"type": "websocket.close", "code": 1000}]
 
 
+async def test_websocket_refusal_takes_the_connect_message_first() -> None:
+    # Servers expect the app to have taken websocket.connect before it answers (ASGI).
+    taken: list[Message] = []
+    inbox: list[Message] = [{"type": "websocket.connect"}]
+
+    async def receive() -> Message:
+        taken.append(inbox.pop(0))
+        return taken[-1]
+
+    async def send(message: Message) -> None:
+        assert taken, "answered before websocket.connect was taken"
+
+    await WebSocket(ws_scope(), receive, send).deny(PlainTextResponse("no", status_code=403))
+    assert taken == [{"type": "websocket.connect"}]
+
+
+@pytest.mark.parametrize("refusal", ["deny", "close"])
+async def test_websocket_refusal_to_a_client_that_left_sends_nothing(refusal: str) -> None:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    ws = WebSocket(ws_scope(), _messages({"type": "websocket.disconnect", "code": 1001}), send)
+    if refusal == "deny":
+        await ws.deny(PlainTextResponse("no", status_code=403))
+    else:
+        await ws.close()
+    assert sent == []
+    assert ws.close_code == 1001
+
+
 async def test_websocket_deny_after_accept_is_an_error() -> None:
     ws, _ = make_ws()
     await ws.accept()

@@ -19,8 +19,12 @@ one phase::
         |  \\--close()/deny()--> DENIED
         \\ (the peer may leave in any phase: receive() raises WebSocketDisconnect)
 
-- ``accept()`` first takes the server's ``websocket.connect`` message, then
-  sends ``websocket.accept``. Only in CONNECTING; a second call is an error.
+- Every answer to the handshake (``accept()``, ``deny()``, ``close()``
+  before ``accept()``) first takes the server's ``websocket.connect``
+  message, the scope's first (ASGI); if the client left instead, a refusal
+  sends nothing and ``accept()`` raises ``WebSocketDisconnect``.
+- ``accept()`` sends ``websocket.accept``. Only in CONNECTING; a second
+  call is an error.
 - ``close(code, reason)`` in CONNECTING refuses the handshake (servers
   answer 403); in ACCEPTED it starts the closing handshake (RFC 6455 §7.1.2).
   Once the connection is closed or denied, or the peer has gone, it does
@@ -221,6 +225,8 @@ class WebSocket(HTTPConnection):
     async def _deny(self, response: Response) -> None:
         """Send ``response`` as the handshake's refusal, as it is."""
         self._phase = _DENIED
+        if not await self._take_connect():
+            return  # the client has gone: nobody to refuse
         scope = self.scope
         if HTTP_RESPONSE_EXTENSION not in (scope.get("extensions") or {}):
             await self._send({"type": "websocket.close", "code": 1000})
@@ -241,14 +247,19 @@ class WebSocket(HTTPConnection):
         return extra
 
     async def _await_connect(self) -> None:
-        """Take the server's ``websocket.connect`` (ASGI: the first message of the scope)."""
-        if self._connected:
-            return
-        message = await self._receive()
-        self._connected = True
-        if message["type"] == "websocket.disconnect":
-            self._gone(message)
+        """Take the server's ``websocket.connect``; ``WebSocketDisconnect`` if the client left."""
+        if not await self._take_connect():
             raise WebSocketDisconnect(self._close_code or 1006, self._close_reason)
+
+    async def _take_connect(self) -> bool:
+        """Take ``websocket.connect``, the scope's first message (ASGI), before answering
+        the handshake; ``False`` when the client left instead."""
+        if not self._connected:
+            self._connected = True
+            message = await self._receive()
+            if message["type"] == "websocket.disconnect":
+                self._gone(message)
+        return self._close_code is None
 
     def _not_connecting(self, what: str) -> str:
         if self._phase == _ACCEPTED:
@@ -379,7 +390,12 @@ class WebSocket(HTTPConnection):
         _check_close(code, reason)
         if self._phase in (_DENIED, _CLOSED) or self._close_code is not None:
             return
-        self._phase = _DENIED if self._phase == _CONNECTING else _CLOSED
+        if self._phase == _CONNECTING:
+            self._phase = _DENIED
+            if not await self._take_connect():
+                return
+        else:
+            self._phase = _CLOSED
         try:
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
         except OSError:  # the peer has gone already: the connection is closed either way
