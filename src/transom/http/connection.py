@@ -80,7 +80,8 @@ Additions to the original contract (all documented on the members):
 method of the current request), ``backend`` (the parser name), ``buffered``
 (unparsed bytes, counted without a copy), and the ``split_target``
 re-export (``transom.http.parser.split_target``), ``body_received`` (body
-bytes of the peer's message so far, for a server's body-rate check).
+bytes of the peer's message so far, for a server's body-rate check),
+``upgrade_requested`` (a 101 may answer the current request).
 """
 
 from __future__ import annotations
@@ -519,9 +520,7 @@ class Connection:
         self._their_state = _SEND_BODY
         return Response(status, headers, version, reason)
 
-    def _switched_by_response(
-        self, headers: HeaderList, version: bytes, reason: bytes
-    ) -> Response:
+    def _switched_by_response(self, headers: HeaderList, version: bytes, reason: bytes) -> Response:
         """A 101 (RFC 9110 §15.2.2): only the answer to a request that asked
         for an upgrade; what follows its head is the new protocol's."""
         if not self._upgrade:
@@ -1193,6 +1192,12 @@ class Connection:
     def their_method(self) -> bytes | None:
         """The method of the current request (received as a server, sent as a client)."""
         return self._their_method
+
+    @property
+    def upgrade_requested(self) -> bool:
+        """The current request may be answered with 101: as a server, it
+        carried ``Upgrade``; as a client, its ``Connection`` listed ``upgrade``."""
+        return self._upgrade
 
     @property
     def body_received(self) -> int:

@@ -28,7 +28,7 @@ def log_access(scope: dict[str, Any] | Any, status: int, body_bytes: int, second
     access_logger.info(
         '%s - "%s %s HTTP/%s" %d %d %.1fms',
         who,
-        scope["method"],
+        scope.get("method", "GET"),  # a WebSocket handshake's scope has none
         target,
         scope["http_version"],
         status,

@@ -60,7 +60,29 @@ def build_parser() -> argparse.ArgumentParser:
     add("--shutdown-timeout", type=float, default=30.0, help="graceful shutdown seconds")
     add("--max-connections", type=int, default=10_000, help="open connections per process")
     add("--backlog", type=int, default=2048, help="listen backlog")
+    add("--no-ws", dest="ws", action="store_false",
+        help="serve WebSocket upgrade requests as plain HTTP")  # fmt: skip
+    add("--ws-max-size", type=int, default=16 * 1024 * 1024,
+        help="bytes of one WebSocket message (larger: close 1009)")  # fmt: skip
+    add("--ws-max-queue", type=int, default=1024 * 1024,
+        help="bytes of received messages the app has not taken before reading pauses")  # fmt: skip
+    add("--ws-ping-interval", type=_seconds_or_off, default=20.0,
+        help="seconds between keep-alive pings (0: none)")  # fmt: skip
+    add("--ws-ping-timeout", type=_seconds_or_off, default=20.0,
+        help="seconds to wait for a pong before closing with 1011 (0: wait for ever)")  # fmt: skip
+    add("--ws-close-timeout", type=float, default=5.0,
+        help="seconds to wait for the close handshake before dropping the connection")  # fmt: skip
+    add("--no-ws-per-message-deflate", dest="ws_per_message_deflate", action="store_false",
+        help="never compress WebSocket messages (permessage-deflate)")  # fmt: skip
     return p
+
+
+def _seconds_or_off(text: str) -> float | None:
+    """A number of seconds; ``0`` (or ``none``, ``off``) turns the timer off."""
+    if text.lower() in ("none", "off"):
+        return None
+    seconds = float(text)
+    return seconds if seconds else None
 
 
 def run_command(argv: Sequence[str]) -> int:
@@ -102,6 +124,13 @@ def run_command(argv: Sequence[str]) -> int:
             shutdown_timeout=args.shutdown_timeout,
             max_connections=args.max_connections,
             backlog=args.backlog,
+            ws=args.ws,
+            ws_max_size=args.ws_max_size,
+            ws_max_queue=args.ws_max_queue,
+            ws_ping_interval=args.ws_ping_interval,
+            ws_ping_timeout=args.ws_ping_timeout,
+            ws_close_timeout=args.ws_close_timeout,
+            ws_per_message_deflate=args.ws_per_message_deflate,
             log_level=args.log_level,
         )
         return run(config)

@@ -3,7 +3,9 @@
 Every bound on what a peer may do has a finite default: the request line,
 header block and body sizes (enforced by ``transom.http.connection``), the
 time to send a request head, the gap between body chunks and the pace of a
-body, keep-alive idle time, the number of open connections and the listen backlog. A value that
+body, keep-alive idle time, the number of open connections and the listen backlog;
+for WebSockets the message size, the bytes queued for a slow app, the
+keep-alive pings and the close handshake. A value that
 makes no sense raises ``ConfigurationError`` naming the setting and what to
 change, so mistakes surface at start-up rather than under load.
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from transom._types import ASGIApp
 from transom.exceptions import ConfigurationError
 from transom.http.connection import Limits
+from transom.http.websocket import DeflateOptions, WebSocketLimits
 
 __all__ = ["LIFESPAN_MODES", "LOG_LEVELS", "LOOPS", "PARSERS", "ServerConfig"]
 
@@ -78,12 +81,22 @@ class ServerConfig:
     max_connections: int = 10_000
     backlog: int = 2048
     read_high_water: int = 64 * 1024
+    # WebSocket (RFC 6455; see websocket.py). ws=False serves upgrade requests as plain HTTP.
+    ws: bool = True
+    ws_max_size: int = 16 * 1024 * 1024  # bytes of one message (reassembled, inflated) -> 1009
+    ws_max_queue: int = 1024 * 1024  # bytes of messages the app has not taken: reading pauses
+    ws_ping_interval: float | None = 20.0  # a ping this often; None: no pings
+    ws_ping_timeout: float | None = 20.0  # no pong this long after a ping: close 1011
+    ws_close_timeout: float = 5.0  # our close frame unanswered this long: drop the TCP connection
+    ws_per_message_deflate: bool = True  # accept permessage-deflate (RFC 7692) when offered
     # Development
     reload: bool = False
     reload_dirs: tuple[str, ...] = ()
     reload_delay: float = 0.25
     # Derived in __post_init__.
     _limits: Limits = field(init=False, repr=False, compare=False)
+    _ws_limits: WebSocketLimits = field(init=False, repr=False, compare=False)
+    _ws_deflate: DeflateOptions | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._validate()
@@ -94,12 +107,30 @@ class ServerConfig:
             max_body_size=self.max_body_size,
         )
         object.__setattr__(self, "_limits", limits)
+        ws_limits = WebSocketLimits(
+            max_frame_size=self.ws_max_size,
+            max_message_size=self.ws_max_size,
+            max_queue=self.ws_max_queue,
+        )
+        object.__setattr__(self, "_ws_limits", ws_limits)
+        deflate = DeflateOptions() if self.ws_per_message_deflate else None
+        object.__setattr__(self, "_ws_deflate", deflate)
 
     # --- derived values ----------------------------------------------------
     @property
     def limits(self) -> Limits:
         """The size limits for ``transom.http.connection.Connection``."""
         return self._limits
+
+    @property
+    def ws_limits(self) -> WebSocketLimits:
+        """The limits of every accepted WebSocket connection."""
+        return self._ws_limits
+
+    @property
+    def ws_deflate(self) -> DeflateOptions | None:
+        """What the server accepts of permessage-deflate, or None (never)."""
+        return self._ws_deflate
 
     @property
     def parser_backend(self) -> str | None:
@@ -174,9 +205,27 @@ class ServerConfig:
         if self.shutdown_timeout < 0:
             raise ConfigurationError("shutdown_timeout must be zero or more seconds")
         self._positive("max_connections", self.max_connections)
+        self._validate_ws()
         self._positive("backlog", self.backlog)
         self._validate_tls()
         self._validate_forwarded()
+
+    def _validate_ws(self) -> None:
+        for name in ("ws_max_size", "ws_max_queue"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise ConfigurationError(
+                    f"{name} must be a whole number of bytes >= 1, not {value!r}"
+                )
+        for name in ("ws_ping_interval", "ws_ping_timeout"):
+            value = getattr(self, name)
+            if value is not None and (
+                type(value) is bool or not isinstance(value, int | float) or not value > 0
+            ):
+                raise ConfigurationError(
+                    f"{name} must be greater than zero seconds, or None (off), not {value!r}"
+                )
+        self._positive("ws_close_timeout", self.ws_close_timeout)
 
     def _validate_tls(self) -> None:
         if self.ssl_keyfile is not None and self.ssl_certfile is None:

@@ -104,6 +104,19 @@ class EagerStarter:
         self._busy.add(runner.task)
         return _Job(runner, coro)
 
+    def spawn(self, coro: AppCoroutine, done: Done) -> asyncio.Task[None]:
+        """Run ``coro`` in a Task of its own, not eagerly: for a long-lived
+        coroutine (a WebSocket app), whose every step would otherwise pass
+        through a runner's Python-level loop. ``close()`` cancels it too."""
+        task = self._loop.create_task(coro)
+        self._busy.add(task)
+        task.add_done_callback(lambda finished: self._spawned_done(finished, done))
+        return task
+
+    def _spawned_done(self, task: asyncio.Task[None], done: Done) -> None:
+        self._busy.discard(task)
+        done(asyncio.CancelledError() if task.cancelled() else task.exception())
+
     def close(self) -> list[asyncio.Task[Any]]:
         """The server is stopping: cancel every runner and every coroutine still
         running (an app whose connection is gone may still be at work); returns

@@ -36,6 +36,11 @@ A client that stops reading our data gets ``write_timeout`` from the moment
 the transport pauses us (``write_deadline``), then the connection is dropped
 without waiting to flush.
 
+WebSocket: a request whose Upgrade lists ``websocket`` (when ``config.ws``)
+gets the ``websocket`` scope and a ``WebSocketSession`` (``websocket.py``)
+instead of a cycle; the session's accept writes the 101 and takes the
+transport over (``switch_to``). The usual request pays one flag test for it.
+
 Graceful shutdown (``shutdown``) takes no request after the current one. An
 idle keep-alive connection is not closed at once: a proxy may be writing a
 request into it at that very moment, and a request lost that way cannot be
@@ -53,15 +58,18 @@ import logging
 from typing import Any, cast
 from urllib.parse import unquote_to_bytes
 
-from transom.exceptions import ClientDisconnected, RemoteProtocolError
+from transom._types import Scope
+from transom.exceptions import ClientDisconnected, RemoteProtocolError, WebSocketHandshakeError
 from transom.http.connection import NEED_DATA, PAUSED, Connection, Role
 from transom.http.events import ConnectionClosed, Data, EndOfMessage, HeaderList, Request, Response
+from transom.http.websocket import check_request, is_websocket_upgrade
 from transom.http.writer import error_response
 from transom.server.accesslog import log_access
 from transom.server.cycle import Cycle
 from transom.server.proxy import PROXY_NAMES as _PROXY_NAMES
 from transom.server.proxy import forwarded_client
 from transom.server.state import ServerState
+from transom.server.websocket import WebSocketSession, refuse
 
 __all__ = ["SHUTDOWN_GRACE", "HttpProtocol"]
 
@@ -107,6 +115,7 @@ class HttpProtocol(asyncio.Protocol):
         "state",
         "transport",
         "trusted",
+        "websocket",
         "write_deadline",
         "write_paused",
     )
@@ -118,6 +127,8 @@ class HttpProtocol(asyncio.Protocol):
         self.conn = Connection(Role.SERVER, limits=config.limits, backend=config.parser_backend)
         self.transport: asyncio.Transport = cast(asyncio.Transport, None)
         self.cycle: Cycle | None = None
+        # An upgrade request whose app has not accepted (or refused) yet.
+        self.websocket: WebSocketSession | None = None
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int | None] | None = None
         self.scheme = "http"
@@ -168,6 +179,8 @@ class HttpProtocol(asyncio.Protocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.wake()
+        if self.websocket is not None:
+            self.websocket.on_http_lost()
         self.deadline = 0.0
         self._wake_drain()
 
@@ -193,6 +206,8 @@ class HttpProtocol(asyncio.Protocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.wake()
+        if self.websocket is not None:
+            self.websocket.on_http_lost()
         return None
 
     def pause_writing(self) -> None:
@@ -298,7 +313,62 @@ class HttpProtocol(asyncio.Protocol):
             "headers": headers,
             "state": state.lifespan_state.copy(),
         }
+        if (
+            self.conn.upgrade_requested
+            and state.config.ws
+            and is_websocket_upgrade(event.method, headers)
+        ):
+            self._on_websocket(event, scope)
+            return
         self.cycle = Cycle(self, scope, self.loop.time() if state.access_log else 0.0)
+
+    def _on_websocket(self, event: Request, scope: Scope) -> None:
+        """An opening handshake (RFC 6455 §4.2.1): the websocket scope, and the
+        app only if the request is valid (else 400 or 426 and close)."""
+        started_at = self.loop.time() if self.state.access_log else 0.0
+        scope["type"] = "websocket"
+        del scope["method"]
+        scheme = scope["scheme"]
+        scope["scheme"] = "wss" if scheme in ("https", "wss") else "ws"
+        scope["subprotocols"] = []
+        scope["extensions"] = {"websocket.http.response": {}}
+        if type(self.conn.next_event()) is not EndOfMessage:
+            refuse(self, scope, 400, b"an opening handshake has no body", started_at=started_at)
+            return
+        try:
+            request = check_request(event.method, event.http_version, event.headers)
+        except WebSocketHandshakeError as exc:
+            body = str(exc).encode()
+            refuse(self, scope, exc.status_code, body, exc.headers, started_at=started_at)
+            return
+        scope["subprotocols"] = request.subprotocols
+        session = self.websocket = WebSocketSession(self, scope, request, started_at)
+        session.start(self.state.app)
+
+    def switch_to(self, protocol: WebSocketSession, wire: bytes) -> tuple[bytes, bool]:
+        """Write the 101 response ``wire`` and hand the transport over to
+        ``protocol``; returns the bytes received after the request head (the
+        new protocol's) and whether EOF came."""
+        self._flush()
+        transport = self.transport
+        transport.write(wire)
+        self.websocket = None
+        connections = self.state.connections
+        connections.discard(self)
+        connections.add(protocol)
+        self.deadline = self.write_deadline = 0.0
+        if self._read_paused:
+            transport.resume_reading()
+        # Retired: what this protocol still runs (the rest of a _process call)
+        # must not pause the transport it no longer owns.
+        self._read_paused = True
+        transport.set_protocol(protocol)
+        return self.conn.trailing_data
+
+    def close_with(self, wire: bytes) -> None:
+        """Write ``wire`` (after what is batched) and close the connection."""
+        self.write(wire)
+        self._close()
 
     # --- called by the cycle ---------------------------------------------------
     def write(self, data: bytes) -> None:
@@ -451,8 +521,8 @@ class HttpProtocol(asyncio.Protocol):
         under way: served, then closed.
         """
         self.closing = True
-        if self.transport.is_closing():
-            return
+        if self.transport.is_closing() or self.websocket is not None:
+            return  # a WebSocket handshake under way: its session closes it (1001)
         cycle = self.cycle
         if cycle is not None:
             if cycle.response_complete:
@@ -476,6 +546,9 @@ class HttpProtocol(asyncio.Protocol):
         self._drop()
         if cycle is not None and cycle.task is not None and not cycle.task.done():
             cycle.task.cancel()
+        session = self.websocket
+        if session is not None and session.task is not None and not session.task.done():
+            session.task.cancel()
 
     def _drop(self) -> None:
         """Close without flushing: the app sees ``http.disconnect``."""

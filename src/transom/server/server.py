@@ -10,7 +10,8 @@ deadlines), and on shutdown: take the connections the kernel already
 completed, close the listening sockets (new connections are refused, which a
 proxy retries elsewhere for any method), let every connection serve at most
 one more request with ``Connection: close`` (busy ones their current one,
-idle ones whatever arrives within a short grace: see ``protocol.py``), wait up
+idle ones whatever arrives within a short grace: see ``protocol.py``; open
+WebSockets get a close frame with 1001, going away), wait up
 to ``shutdown_timeout`` for them, drop what is left, run lifespan shut-down.
 """
 
@@ -199,7 +200,15 @@ class Server:
     def tick_interval(self) -> float:
         """Deadline granularity: a second, finer when a timeout is short."""
         c = self.config
-        shortest = min(c.header_timeout, c.body_timeout, c.keep_alive_timeout, c.write_timeout)
+        shortest = min(
+            c.header_timeout,
+            c.body_timeout,
+            c.keep_alive_timeout,
+            c.write_timeout,
+            c.ws_close_timeout,
+            c.ws_ping_interval or 1.0,
+            c.ws_ping_timeout or 1.0,
+        )
         return max(0.01, min(1.0, shortest / 4))
 
     async def _shutdown(self, state: ServerState) -> None:

@@ -8,17 +8,29 @@ than the rest of a small response, and it only changes once a second.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from transom._types import ASGIApp
 from transom.server.config import ServerConfig
 from transom.server.eager import EagerStarter
 from transom.server.proxy import ProxyTrust
 
-if TYPE_CHECKING:
-    from transom.server.protocol import HttpProtocol
+__all__ = ["ServedConnection", "ServerState"]
 
-__all__ = ["ServerState"]
+
+class ServedConnection(Protocol):
+    """What the server asks of a connection's protocol (HTTP, or a WebSocket
+    after the switch): its deadlines, checked by the tick, and shutdown."""
+
+    closing: bool
+    deadline: float  # 0.0: none
+    write_deadline: float  # 0.0: none
+
+    def check_deadline(self, now: float) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 class ServerState:
@@ -48,7 +60,7 @@ class ServerState:
         self.config = config
         self.app = app
         self.loop = loop
-        self.connections: set[HttpProtocol] = set()
+        self.connections: set[ServedConnection] = set()
         self.starter = EagerStarter(loop)
         self.lifespan_state: dict[str, Any] = {}
         self.default_headers: list[tuple[bytes, bytes]] = []
