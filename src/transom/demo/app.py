@@ -8,8 +8,9 @@ What is where:
 
 - ``/``: the index; ``/get``, ``/post``...: the httpbin API
   (``transom.demo.httpbin``); ``/site/``: the notes site; ``/api/notes``:
-  its JSON API; ``/static``: the stylesheet; ``/healthz``: the stores, each pinged
-  (``App.add_health_check``), 200 or 503.
+  its JSON API; ``/ws/echo``: a WebSocket echo, and ``/site/live``, the page
+  that talks to it; ``/static``: the stylesheet and the live page's script;
+  ``/healthz``: the stores, each pinged (``App.add_health_check``), 200 or 503.
 - Sessions and rate-limit counters: ``SQLiteStore(data_dir/"sessions.db")``,
   or ``RedisStore(redis_url)``.
 - Users, roles and tokens; notes: ``data_dir/"demo.db"`` (SQLite), or the
@@ -35,6 +36,7 @@ from transom.demo.site import (
     admin_router,
     api_router,
     home_router,
+    live_router,
     notes_router,
 )
 from transom.demo.storage import AttachmentFiles, NotesStore, SQLiteNotesStore
@@ -129,7 +131,8 @@ def create_app(
     app.add_health_check("notes", notes)
     app.add_route("/healthz", health_endpoint(key="stores"), name="healthz")
     app.mount("/static", StaticFiles(HERE / "static"), name="static")
-    for router in (home_router, accounts_router, notes_router, admin_router, api_router):
+    routers = (home_router, accounts_router, notes_router, admin_router, api_router, live_router)
+    for router in routers:
         app.include(router)
     app.include(httpbin_router())
     return app

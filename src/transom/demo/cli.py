@@ -68,6 +68,7 @@ def demo_command(argv: Sequence[str]) -> int:
         return 2
     import transom
     from transom.demo.app import create_app
+    from transom.demo.site.live import MAX_MESSAGE_SIZE
 
     data_dir = Path(args.data_dir).resolve()
     try:
@@ -92,6 +93,8 @@ def demo_command(argv: Sequence[str]) -> int:
             ssl_keyfile=args.ssl_keyfile,
             access_log=args.access_log,
             log_level="info",
+            # The demo's one WebSocket takes small messages: refuse big ones as they arrive.
+            ws_max_size=MAX_MESSAGE_SIZE,
         )
     except transom.ConfigurationError as exc:
         sys.stderr.write(f"transom demo: error: {exc}\n")

@@ -6,6 +6,7 @@ health checks (``App.add_health_check``).
 
 from __future__ import annotations
 
+from transom.demo.site.live import MAX_MESSAGE_SIZE
 from transom.web import Request, Response, Router, render
 
 __all__ = ["ENDPOINTS", "router"]
@@ -31,6 +32,11 @@ ENDPOINTS = [
     ("POST", "/api/notes", 'a new note: {"title": ..., "body": ...}'),
     ("GET PUT DELETE", "/api/notes/{id}", "one note"),
     ("GET", "/healthz", "the stores' health"),
+    (
+        "WS",
+        "/ws/echo",
+        f"a WebSocket echoing text and binary messages (at most {MAX_MESSAGE_SIZE // 1024} KiB)",
+    ),
 ]
 
 
