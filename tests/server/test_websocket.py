@@ -415,6 +415,19 @@ async def test_websocket_messages_keep_their_order(serve_ws: StartServer, peers:
     assert [await peer.message() for _ in range(200)] == [str(i) for i in range(200)]
 
 
+async def test_websocket_message_is_answered_before_a_close_behind_it(
+    serve_ws: StartServer, peers: Any
+) -> None:
+    app = EchoApp()
+    server = await serve_ws(app)
+    peer = await peers(server.port)
+    peer.send_raw(peer.conn.send_text("last words") + peer.conn.send_close(1000))
+    assert await peer.message() == "last words"
+    assert (await peer.closed_with()).code == 1000
+    await wait_for(app.done)
+    assert app.disconnects[0]["code"] == 1000
+
+
 async def test_websocket_frames_after_the_handshake_in_one_write(serve_ws: StartServer) -> None:
     server = await serve_ws(EchoApp())
     raw = await RawClient.connect(server.port)

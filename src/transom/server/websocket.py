@@ -27,11 +27,22 @@ directly, and only otherwise joins a deque. ``send()`` writes the frame
 straight to the transport and returns without awaiting anything, unless
 the transport paused writing, when it waits for the drain.
 
+One message at a time. Once a message is handed to the app, the bytes
+after it stay unparsed in the core (``_held``) until the app reacts: it
+sends something, or comes back to ``receive()`` for more. A peer that
+sends a message and its close in one go thus gets the app's answer to the
+message before the close is read (after which nothing may be sent), as an
+echo endpoint of the Autobahn suite must; the same holds for a message
+followed by a protocol violation. An app that does not react within
+``HOLD_GRACE`` (a push-only app that never reads, a slow one) has the rest
+parsed anyway on the tick, so the peer's pings are still answered and
+closes seen.
+
 Flow control. Reading pauses while messages the app has not taken, plus
-what the core holds, pass ``ws_max_queue`` bytes, and resumes when the app
-has taken them down to a quarter of that. A message still being assembled
-never pauses reading on its own (it could never complete): the core's
-``max_message_size`` bounds it.
+what the core holds, pass ``ws_max_queue`` bytes (only while the app has
+something to take: a message still being assembled must not stop its own
+completion; the core's ``max_message_size`` bounds it), and resumes when
+that falls to a quarter.
 
 Timers are deadlines on the server's tick (``check_deadline``), as for
 HTTP: the next keep-alive ping (RFC 6455 §5.5.2), the pong it waits for
@@ -78,10 +89,13 @@ if TYPE_CHECKING:
     from transom.server.eager import Started
     from transom.server.protocol import HttpProtocol
 
-__all__ = ["WebSocketSession", "refuse"]
+__all__ = ["HOLD_GRACE", "WebSocketSession", "refuse"]
 
 logger = logging.getLogger("transom.error")
 
+#: Seconds an app may take to react to a message before the frames after it
+#: are parsed anyway (see "One message at a time").
+HOLD_GRACE = 1.0
 _CONNECTING, _HANDSHAKE, _RESPONSE, _OPEN, _CLOSED = range(5)
 _CLOSE = (b"connection", b"close")
 _TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
@@ -116,7 +130,9 @@ class WebSocketSession(asyncio.Protocol):
         "_close_due",
         "_disconnect",
         "_drain_waiter",
+        "_eager",
         "_head_sent",
+        "_held",
         "_high",
         "_low",
         "_next_ping",
@@ -125,6 +141,7 @@ class WebSocketSession(asyncio.Protocol):
         "_queue",
         "_queued",
         "_read_paused",
+        "_release_at",
         "_response_bytes",
         "_response_start",
         "_waiter",
@@ -167,6 +184,8 @@ class WebSocketSession(asyncio.Protocol):
         self._high = state.config.ws_max_queue
         self._low = self._high // 4
         self._read_paused = False
+        self._held = False  # a message awaits the app's reaction: parse no further
+        self._eager = False  # never hold (we closed, or the app is done)
         self._waiter: asyncio.Future[Message] | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
         self._disconnect: Message | None = None  # websocket.disconnect, once known
@@ -176,6 +195,7 @@ class WebSocketSession(asyncio.Protocol):
         self._next_ping = 0.0  # each timer: 0.0 when not armed
         self._pong_due = 0.0
         self._close_due = 0.0
+        self._release_at = 0.0  # when a held message stops holding the rest back
         self._ping_payload = b""
 
     # --- the application ---------------------------------------------------
@@ -192,11 +212,16 @@ class WebSocketSession(asyncio.Protocol):
 
     async def receive(self) -> Message:
         queue = self._queue
+        if not queue and self._held:
+            # Back for more: the app has reacted to what it had; read on.
+            self._held = False
+            if self.conn.buffered:  # type: ignore[union-attr]  # held: accepted
+                self._process()
         if queue:
             message, size = queue.popleft()
             self._queued -= size
-            if self._read_paused and (not queue or self._backlog() <= self._low):
-                self._resume_reading()
+            if self._read_paused:
+                self._maybe_resume()
             return message
         if self._disconnect is not None:
             return self._disconnect
@@ -221,6 +246,11 @@ class WebSocketSession(asyncio.Protocol):
                     raise LocalProtocolError("websocket.send needs 'text' or 'bytes'")
                 frame = conn.send_bytes(data)
             self.transport.write(frame)
+            if self._held and not self._queue:
+                # The app answered the message it had: what came after it is next.
+                self._held = False
+                if conn.buffered:
+                    self._process()
             if self.write_paused:
                 await self._drain()
         elif kind == "websocket.close":
@@ -239,7 +269,7 @@ class WebSocketSession(asyncio.Protocol):
 
     def _finished(self, exc: BaseException | None) -> None:
         """The app's coroutine ended, raising ``exc`` or not."""
-        self._app_done = True
+        self._app_done = self._eager = True
         self._queue.clear()
         self._queued = 0
         gone = self._disconnect is not None
@@ -296,6 +326,8 @@ class WebSocketSession(asyncio.Protocol):
             conn.receive_data(b"")
         if trailing or eof:
             self._process()
+            if self._held and conn.buffered:
+                self._check_hold()
         if http.closing and self.phase == _OPEN:
             self.shutdown()  # the server began to shut down meanwhile
 
@@ -367,13 +399,19 @@ class WebSocketSession(asyncio.Protocol):
         conn = self.conn
         assert conn is not None  # invariant: the transport is ours only after the accept
         conn.receive_data(data)
+        if self._held:
+            self._check_hold()  # the app has a message to react to first
+            return
         self._process()
+        if self._held and conn.buffered:
+            self._check_hold()
 
     def eof_received(self) -> bool | None:
         conn = self.conn
         assert conn is not None  # invariant: as above
         conn.receive_data(b"")
-        self._process()  # CloseReceived(1006): the connection closes
+        if not self._held:
+            self._process()  # CloseReceived(1006): the connection closes
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -393,7 +431,8 @@ class WebSocketSession(asyncio.Protocol):
         self._wake_drain()
 
     def _process(self) -> None:
-        """Drain the core's events; messages go to the app."""
+        """Drain the core's events up to the next message, which goes to the
+        app (to the whole buffer once ``_eager``)."""
         conn = self.conn
         assert conn is not None  # invariant: as above
         queue = self._queue
@@ -416,13 +455,48 @@ class WebSocketSession(asyncio.Protocol):
                 self._waiter = None
                 if not waiter.done():
                     waiter.set_result(message)  # the app waits: no queue at all
-                    continue
-            if not self._app_done:
-                queue.append((message, len(data)))
-                self._queued += len(data)
-        if self._queued and not self._read_paused and self._backlog() > self._high:
+                    if self._eager:
+                        continue
+                    self._held = True
+                    return
+            if self._app_done:
+                continue
+            queue.append((message, len(data)))
+            self._queued += len(data)
+            if not self._eager:
+                self._held = True
+                return
+        if self._read_paused:
+            self._maybe_resume()
+
+    def _check_hold(self) -> None:
+        """Bytes wait behind a held message: bound them, and bound the hold."""
+        if not self._release_at:
+            self._release_at = self.state.clock + HOLD_GRACE
+            self._arm()
+        if not self._read_paused and self._backlog() > self._high:
             self._read_paused = True
             self.transport.pause_reading()
+
+    def _release(self) -> None:
+        """The app took too long to react: parse what waits, all of it."""
+        self._release_at = 0.0
+        if not self._held:
+            return  # it did react, after all
+        self._held = False
+        self._eager = True
+        try:
+            self._process()
+        finally:
+            self._eager = self._app_done or self._close_due != 0.0
+        if self._queue and not self._eager:
+            self._held = True
+        if self._queue:
+            self._check_hold()
+
+    def _maybe_resume(self) -> None:
+        if not (self._queue or self._held) or self._backlog() <= self._low:
+            self._resume_reading()
 
     def _on_control(self, event: Ping | Pong | CloseReceived | ProtocolFailure) -> None:
         conn = self.conn
@@ -459,6 +533,11 @@ class WebSocketSession(asyncio.Protocol):
         self._close_due = self.state.clock + self.state.config.ws_close_timeout
         self._next_ping = self._pong_due = 0.0
         self._arm()
+        # The peer's answer must be read, whatever the app has not taken.
+        self._eager = True
+        if self._held:
+            self._held = False
+            self._process()
 
     async def _drain(self) -> None:
         if self.transport.is_closing():
@@ -482,7 +561,8 @@ class WebSocketSession(asyncio.Protocol):
             "reason": reason,
         }
         self.phase = _CLOSED if self.phase == _OPEN else self.phase
-        self._next_ping = self._pong_due = self._close_due = self.deadline = 0.0
+        self._next_ping = self._pong_due = self._close_due = self._release_at = 0.0
+        self.deadline = 0.0
         if self._read_paused:
             self._read_paused = False  # nothing more will be read
         waiter = self._waiter
@@ -503,7 +583,8 @@ class WebSocketSession(asyncio.Protocol):
     # --- timers, shutdown (called by the server) ----------------------------
     def _arm(self) -> None:
         """The deadline the tick checks: the nearest armed timer."""
-        due = [t for t in (self._next_ping, self._pong_due, self._close_due) if t]
+        timers = (self._next_ping, self._pong_due, self._close_due, self._release_at)
+        due = [t for t in timers if t]
         self.deadline = min(due) if due else 0.0
 
     def check_deadline(self, now: float) -> None:
@@ -518,6 +599,10 @@ class WebSocketSession(asyncio.Protocol):
             return
         conn = self.conn
         assert conn is not None  # invariant: timers are armed after the accept only
+        if self._release_at and self._release_at <= now:
+            self._release()
+            if self._disconnect is not None:
+                return
         if self._pong_due and self._pong_due <= now:
             # No pong: the peer or the path is dead. Say why, and do not wait.
             logger.info("WebSocket from %s: no pong within the ping timeout", self.scope["client"])
