@@ -26,19 +26,29 @@ request with a body: the head goes out alone, then the client waits up to
 that ignore the expectation exist) sends the body; a final response first
 means the server does not want it: that response is the answer, the body is
 never sent, and the connection (our message cut short) is closed after it.
+
+Each response carries a ``ConnectionInfo`` (peer address, reused or not).
+The peer is asked once per connection, and the two possible answers are
+built then, so a request pays one attribute store for it.
+
+A connection's limits on response heads are fixed when it opens: its pool
+key carries the caller's ``max_header_count`` (the ``MAX_HEADERS_EXTENSION``
+of a request), so connections with different limits are never shared, and
+a head with too many fields is refused by the core while it is parsed.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from transom.client._backend import NetworkStream
 from transom.client._content import BodyStream, RequestBody
 from transom.client.config import Timeout
-from transom.client.models import ByteStream, Request, Response
+from transom.client.models import ByteStream, ConnectionInfo, Request, Response
 from transom.exceptions import (
+    ConfigurationError,
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
@@ -52,11 +62,20 @@ from transom.http.headers import Headers
 if TYPE_CHECKING:
     from transom.client.pool import ConnectionPool, PoolKey
 
-__all__ = ["HTTP11Connection", "StaleConnection", "expects_continue"]
+__all__ = [
+    "MAX_HEADERS_EXTENSION",
+    "HTTP11Connection",
+    "StaleConnection",
+    "client_limits",
+    "expects_continue",
+]
 
 # The client reads responses of any size (the caller decides what to keep);
 # heads stay bounded.
 CLIENT_LIMITS = Limits(max_body_size=None)
+#: A request extension: the most header fields a response may have (an int).
+MAX_HEADERS_EXTENSION = "max_header_count"
+_TOO_MANY_FIELDS = "too many header fields"  # the core's message for that breach
 _Data = events.Data
 _EndOfMessage = events.EndOfMessage
 _Response = events.Response
@@ -72,10 +91,20 @@ class StaleConnection(TransportError):
         self.error = error
 
 
+def client_limits(max_header_count: int | None) -> Limits:
+    """The core's limits for a connection whose responses may have at most
+    ``max_header_count`` header fields (None: the core's default)."""
+    if max_header_count is None:
+        return CLIENT_LIMITS
+    return Limits(max_body_size=None, max_header_count=max_header_count)
+
+
 class HTTP11Connection:
     __slots__ = (
         "_conn",
+        "_fresh",
         "_pool",
+        "_reused",
         "_stream",
         "closed",
         "idle_since",
@@ -92,8 +121,16 @@ class HTTP11Connection:
         *,
         proxy_forward: bool = False,
     ) -> None:
+        try:
+            limits = client_limits(key[4])
+        except ConfigurationError:
+            stream.close()
+            raise
         self._stream = stream
-        self._conn = Connection(Role.CLIENT, limits=CLIENT_LIMITS)
+        self._conn = Connection(Role.CLIENT, limits=limits)
+        peer = _peer_of(stream)
+        self._fresh = ConnectionInfo(peer, False)  # what responses say of this connection
+        self._reused = ConnectionInfo(peer, True)
         self._pool = pool
         self.key = key
         self.proxy_forward = proxy_forward  # absolute-form targets, to an HTTP proxy
@@ -134,15 +171,17 @@ class HTTP11Connection:
                     head, chunks, complete = await self._receive_head(timeout.read, reused)
                 else:  # the server answered before it wanted the body
                     head, (chunks, complete) = early, self._take_buffered()
-        except BaseException:
+        except BaseException as exc:
             self._pool.discard(self)
+            if type(exc) is RemoteProtocolError and str(exc) == _TOO_MANY_FIELDS:
+                raise self._too_many_fields() from exc
             raise
         headers = Headers(raw=head.headers)
         version = _VERSIONS.get(head.http_version, "HTTP/1.1")
         reason = head.reason.decode("latin-1") if head.reason else None
         if complete:
             self._finish()
-            return Response(
+            response = Response(
                 head.status_code,
                 headers=headers,
                 content=b"".join(chunks) if len(chunks) != 1 else chunks[0],
@@ -150,15 +189,30 @@ class HTTP11Connection:
                 reason_phrase=reason,
                 request=request,
             )
-        state = _BodyState()
-        stream = ByteStream(self._body(chunks, timeout.read, state), lambda: self._release(state))
-        return Response(
-            head.status_code,
-            headers=headers,
-            stream=stream,
-            http_version=version,
-            reason_phrase=reason,
-            request=request,
+        else:
+            state = _BodyState()
+            stream = ByteStream(
+                self._body(chunks, timeout.read, state), lambda: self._release(state)
+            )
+            response = Response(
+                head.status_code,
+                headers=headers,
+                stream=stream,
+                http_version=version,
+                reason_phrase=reason,
+                request=request,
+            )
+        response.connection = self._reused if reused else self._fresh
+        return response
+
+    def _too_many_fields(self) -> RemoteProtocolError:
+        """The core refused a head with too many fields: say what the limit was."""
+        limit = self.key[4]
+        if limit is None:
+            limit = CLIENT_LIMITS.max_header_count
+        return RemoteProtocolError(
+            f"got more than {limit} headers in the response (max_header_count)",
+            status_code=431,
         )
 
     # --- sending ----------------------------------------------------------------------
@@ -345,6 +399,28 @@ class HTTP11Connection:
             self._finish()
         else:  # the body was not read to its end: the connection is mid-message
             self._pool.discard(self)
+
+
+def _peer_of(stream: Any) -> tuple[str, int] | None:
+    """The (ip, port) the stream is connected to, or None.
+
+    ``NetworkStream`` has no ``get_extra_info`` of its own (yet): ask the
+    asyncio transport beneath it (which remembers the peer after a close),
+    or its socket."""
+    ask = getattr(stream, "get_extra_info", None)
+    if ask is None:
+        ask = getattr(getattr(stream, "_transport", None), "get_extra_info", None)
+    try:
+        if ask is not None:
+            peer = ask("peername")
+        else:
+            sock = getattr(stream, "_sock", None)
+            peer = sock.getpeername() if sock is not None else None
+    except OSError:
+        return None
+    if isinstance(peer, tuple) and len(peer) >= 2:  # IPv6 adds flowinfo and scope id
+        return str(peer[0]), int(peer[1])
+    return None
 
 
 def expects_continue(request: Request) -> bool:

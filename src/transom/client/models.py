@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from transom.client._content import BodyStream, RequestBody
 from transom.client._drive import run_sync
@@ -36,7 +36,7 @@ from transom.http.headers import Headers, parse_options_header
 from transom.http.url import URL
 from transom.status import reason_phrase as _reason_phrase
 
-__all__ = ["ByteStream", "Request", "Response", "host_header"]
+__all__ = ["ByteStream", "ConnectionInfo", "Request", "Response", "host_header"]
 
 _STANDARD_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
@@ -47,6 +47,23 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Z]+")
 def host_header(url: URL) -> str:
     """The ``Host`` header for a request to ``url`` (RFC 9110 §7.2)."""
     return url.netloc
+
+
+class ConnectionInfo(NamedTuple):
+    """The connection a response came over: ``response.connection``.
+
+    >>> response = client.get("http://localhost:8000/")
+    >>> response.connection
+    ConnectionInfo(peer=('127.0.0.1', 8000), reused=False)
+
+    ``peer`` is the address the client is connected to, ``(ip, port)``: the
+    server, or the proxy when there is one (None if the socket does not say).
+    ``reused`` is True when the connection came from the pool, having carried
+    an earlier exchange, and False when it was opened for this request.
+    """
+
+    peer: tuple[str, int] | None
+    reused: bool
 
 
 class ByteStream:
@@ -128,6 +145,7 @@ class Response:
         "_streamed",
         "_text",
         "closed",
+        "connection",
         "default_encoding",
         "headers",
         "history",
@@ -164,6 +182,8 @@ class Response:
         self._text: str | None = None
         self._cookies: dict[str, str] | None = None
         self.closed = stream is None
+        # Set by the HTTP transport; None for in-process and mock transports.
+        self.connection: ConnectionInfo | None = None
         if content is None and stream is None:
             content = b""
         self._raw = content

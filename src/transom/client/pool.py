@@ -2,7 +2,9 @@
 
 Theory of operation
 -------------------
-Connections are kept per *key* (origin, plus the proxy when there is one).
+Connections are kept per *key* (origin, plus the proxy when there is one,
+plus the request's ``max_header_count`` when it sets one: a connection's
+limits on response heads are fixed when it opens).
 ``_checkout`` takes the most recently used idle connection of the key
 (LIFO: the warmest socket, and the least likely to have been closed by the
 server), dropping any that expired (``Limits.keepalive_expiry``) or went
@@ -30,7 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 from transom.client._backend import NetworkStream, Waiter
 from transom.client._content import BodyStream
-from transom.client._http11 import HTTP11Connection, StaleConnection, expects_continue
+from transom.client._http11 import (
+    MAX_HEADERS_EXTENSION,
+    HTTP11Connection,
+    StaleConnection,
+    expects_continue,
+)
 from transom.client._tls import ssl_context
 from transom.client.config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from transom.client.models import Request, Response
@@ -45,8 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ConnectionPool", "HTTPTransport", "PoolKey"]
 
-#: (scheme, host, port, proxy origin): connections are shared only within one key.
-PoolKey = tuple[str, str, int | None, str | None]
+#: (scheme, host, port, proxy origin, max header count): connections are shared
+#: only within one key.
+PoolKey = tuple[str, str, int | None, str | None, int | None]
 
 
 class ConnectionPool:
@@ -210,9 +218,16 @@ class HTTPTransport(BaseTransport):
             raise UnsupportedProtocol(
                 f"cannot send a request to {url!r}: the scheme must be http or https"
             )
-        timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
+        extensions = request.extensions
+        timeout: Timeout = extensions.get("timeout") or DEFAULT_TIMEOUT
         proxy = self.proxy_for(url)
-        key = (url.scheme, url.host, url.port, None if proxy is None else proxy.url.origin)
+        key = (
+            url.scheme,
+            url.host,
+            url.port,
+            None if proxy is None else proxy.url.origin,
+            extensions.get(MAX_HEADERS_EXTENSION),
+        )
         if proxy is not None and proxy.authorization and url.scheme == "http":
             request.headers["proxy-authorization"] = proxy.authorization
         got = self.pool._checkout(key)
