@@ -1,10 +1,11 @@
 """``transom http --download``: stream the body to a file, reporting on stderr.
 
-On a terminal stderr a progress bar is redrawn in place; otherwise (a log, a
-pipe) one line is written per download, when it ends: what, where, how big
-and how fast. ``--continue`` resumes a partial file with a ``Range`` request
-(RFC 9110 §14.2); a server that answers 200 instead of 206 sends it all
-again, and the file is rewritten.
+On a terminal stderr a progress bar is redrawn in place (``\r``, the line,
+then "erase to the end of the line": a shorter line leaves nothing of the
+one before); otherwise (a log, a pipe) one line is written per download,
+when it ends: what, where, how big and how fast. ``--continue`` resumes a
+partial file with a ``Range`` request (RFC 9110 §14.2); a server that
+answers 200 instead of 206 sends it all again, and the file is rewritten.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from transom.http.headers import parse_options_header
 __all__ = ["download", "filename_for", "resume_from"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
+_ERASE_TO_END = "\x1b[K"  # ANSI EL: what a longer line before left on the right
 
 
 def filename_for(response: Response) -> str:
@@ -117,5 +119,5 @@ def _progress(err: TextIO, done: int, total: int | None, elapsed: float) -> None
         line = f"\r[{bar}] {done * 100 // total:3d}% {_size(done)} / {_size(total)} {rate}"
     else:
         line = f"\r{_size(done)} {rate}"
-    err.write(line)
+    err.write(line + _ERASE_TO_END)
     err.flush()

@@ -5,7 +5,7 @@ piped, so ``transom http ... > file`` writes the body exactly as received;
 ``--pretty all|colors|format|none`` overrides. Formatting follows HTTPie's
 ``--format-options`` (defaults below): headers sorted by name, JSON indented
 by 4 with sorted keys, XML indented by 2. ``--sorted`` / ``--unsorted`` turn
-both sorts on or off.
+both sorts on or off. The ``--style`` palettes are in ``_cli_styles``.
 """
 
 from __future__ import annotations
@@ -18,35 +18,14 @@ from typing import BinaryIO
 from xml.dom import minidom
 from xml.parsers.expat import ExpatError
 
+from transom.client._cli_styles import STYLES
 from transom.client._content import BodyStream
-from transom.client.models import Request, Response
+from transom.client.models import ConnectionInfo, Request, Response
 
 __all__ = ["STYLES", "Format", "Printer", "parse_format_options"]
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
-
-
-def _c256(n: int) -> str:
-    return f"\x1b[38;5;{n}m"
-
-
-_ROLES = ("name", "key", "str", "num", "lit", "ok", "redirect", "error")
-
-
-def _style(*colours: str) -> dict[str, str]:
-    return dict(zip(_ROLES, colours, strict=True))
-
-
-# Colours per role: header name, JSON key/string/number/literal, status 2xx/3xx/4xx+.
-_ANSI = tuple(f"\x1b[{n}m" for n in (36, 34, 32, 33, 35, 32, 33, 31))
-STYLES: dict[str, dict[str, str]] = {
-    "auto": _style(*_ANSI),
-    "monokai": _style(*map(_c256, (81, 197, 186, 141, 81, 148, 208, 197))),
-    "solarized": _style(*map(_c256, (33, 33, 37, 125, 166, 64, 136, 160))),
-    "fruity": _style(*map(_c256, (32, 32, 33, 201, 202, 34, 214, 196))),
-}
-STYLES["pie"] = STYLES["pie-dark"] = STYLES["pie-light"] = STYLES["default"] = STYLES["auto"]
 
 # JSON tokens of json.dumps output: a key, a string, a number or a literal.
 _JSON_TOKEN = re.compile(
@@ -183,11 +162,15 @@ class Printer:
                 self._write("\n")
 
     def meta(self, response: Response) -> None:
-        seconds = response.elapsed.total_seconds()
-        self._write(f"{self._paint('Elapsed time', 'name')}: {seconds:.6f}s\n")
+        """Elapsed time, where the response came from and over which connection."""
+        lines = [("Elapsed time", f"{response.elapsed.total_seconds():.6f}s")]
         if response.url is not None:
-            self._write(f"{self._paint('Remote', 'name')}: {response.url.origin}\n")
-        self._write(f"{self._paint('Protocol', 'name')}: {response.http_version}\n\n")
+            lines.append(("Remote", response.url.origin))
+        if response.connection is not None:
+            lines += _connection(response.connection)
+        lines.append(("Protocol", response.http_version))
+        self._write("".join(f"{self._paint(name, 'name')}: {value}\n" for name, value in lines))
+        self._write("\n")
 
     def _type(self, response: Response) -> str:
         return self._mime or response.headers.get("content-type") or ""
@@ -236,6 +219,15 @@ class Printer:
     def _json_token(self, match: re.Match[str]) -> str:
         kind = match.lastgroup or "str"
         return f"{self._palette[kind]}{match.group()}{_RESET}"
+
+
+def _connection(info: ConnectionInfo) -> list[tuple[str, str]]:
+    lines = []
+    if info.peer is not None:
+        host, port = info.peer
+        lines.append(("Remote address", f"[{host}]:{port}" if ":" in host else f"{host}:{port}"))
+    lines.append(("Connection", "reused (kept alive)" if info.reused else "new"))
+    return lines
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterable[bytes]:

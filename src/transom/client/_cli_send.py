@@ -16,10 +16,10 @@ from collections.abc import Generator
 from transom.client._cli_args import UsageError
 from transom.client._cli_download import download, resume_from
 from transom.client._cli_output import Printer
+from transom.client._http11 import MAX_HEADERS_EXTENSION
 from transom.client.auth import Auth, DigestAuth
 from transom.client.client import Client
 from transom.client.models import Request, Response
-from transom.exceptions import TransomError
 
 __all__ = ["Output", "exchange", "offline"]
 
@@ -116,10 +116,13 @@ def exchange(client: Client, request: Request, args: argparse.Namespace, output:
         offset = resume_from(args.output)
         if offset:
             request.headers["range"] = f"bytes={offset}-"
+    if args.max_headers < 0:
+        raise UsageError("--max-headers wants a number >= 0 (0: the client default, 256)")
+    if args.max_headers:
+        # Enforced by the connection as it parses each head (redirects included).
+        request.extensions[MAX_HEADERS_EXTENSION] = args.max_headers
     response = client.send(request, stream=True)
     try:
-        if args.max_headers and len(response.headers.raw) > args.max_headers:
-            raise TransomError(f"got more than {args.max_headers} headers")
         if output.all:
             for earlier in _intermediaries(response, seen):
                 output.intermediary(earlier)
