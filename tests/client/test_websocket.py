@@ -298,3 +298,41 @@ def test_websocket_sync_client_refused() -> None:
     ):
         client.websocket(f"ws://127.0.0.1:{port}").__enter__()
     assert info.value.status_code == 404
+
+
+def test_websocket_sync_client_answers_pings_while_idle() -> None:
+    ponged = threading.Event()
+
+    def pinger(ws: Any) -> None:
+        if ws.ping(b"idle?").wait(10):
+            ponged.set()
+        for _ in ws:
+            pass
+
+    with (
+        thread_server(pinger) as port,
+        Client() as client,
+        client.websocket(f"ws://127.0.0.1:{port}"),
+    ):
+        assert ponged.wait(10)  # nobody receives: the keeper thread answers
+
+
+async def test_websocket_unread_messages_stay_bounded() -> None:
+    sent = asyncio.Event()
+
+    async def flood(ws: ServerConnection) -> None:
+        for n in range(64):
+            await ws.send(b"%04d" % n + b"x" * 1020)
+        sent.set()
+        await ws.wait_closed()
+
+    async with (
+        ws_server(flood, compression=None) as port,
+        AsyncClient() as client,
+        client.websocket(f"ws://127.0.0.1:{port}", max_queue=8192) as ws,
+    ):
+        await sent.wait()
+        session: Any = ws._session
+        assert session._queued <= 8192 + 1024  # the keeper stops past max_queue
+        received = [await ws.receive_bytes() for _ in range(64)]
+        assert [message[:4] for message in received] == [b"%04d" % n for n in range(64)]

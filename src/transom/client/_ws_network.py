@@ -138,8 +138,9 @@ class NetworkSession:
             await self._wait_until(self._has_message, None)
             if not messages:
                 raise self._disconnect()
-        message = messages.popleft()
-        self._queued -= len(message)
+        with self._lock:  # the keeper thread (under Client) counts too
+            message = messages.popleft()
+            self._queued -= len(message)
         if self._waiters:
             self._wake()  # a keeper held back by a full queue may read again
         return message
