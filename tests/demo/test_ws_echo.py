@@ -147,11 +147,6 @@ def test_index_and_nav_list_the_echo_socket_and_the_live_page(client: TestClient
     assert "/ws/echo" not in client.get("/openapi.json").text  # OpenAPI has no WebSockets
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="framework bug: the template url_for() of a WebSocket route gives an http:// URL "
-    "where request.url_for() gives ws:// (transom/web/templates/_functions.py, absolute_url)",
-)
 def test_template_url_for_of_a_websocket_route_is_a_ws_url(tmp_path: Path) -> None:
     (tmp_path / "page.html").write_text("{{ url_for('sock') }}")
     app = App(templates=Templates(tmp_path))

@@ -179,6 +179,20 @@ def test_websocket_url_for_gives_ws_urls_to_requests_and_http_urls_to_sockets() 
     )
 
 
+def test_websocket_url_for_in_a_template_gives_a_ws_url(tmp_path: Any) -> None:
+    (tmp_path / "page.html").write_text('{{ url_for("room", room="a") }} {{ url_for("page") }}')
+    app = App(templates=tmp_path)
+    app.add_websocket_route("/rooms/{room}", room_handler, name="room")
+
+    @app.get("/", name="page")
+    async def page(request: Request) -> Any:
+        from transom.web.templates import render
+
+        return render(request, "page.html")
+
+    assert TestClient(app).get("/").text == "ws://testserver/rooms/a http://testserver/"
+
+
 async def test_websocket_url_for_from_a_socket() -> None:
     app = App()
     app.add_route("/", lambda: "", name="page")

@@ -37,7 +37,7 @@ class Users:
 def make_app(**options: Any) -> App:
     """An app with sessions, users, a log-in route and a WebSocket saying who it talks to."""
     options.setdefault("session_store", MemoryStore())
-    users = Users()
+    users: Any = Users()  # the methods the app calls, not the whole UserStore
     app = App(secret_key=KEY, user_store=users, auth_backends=[BearerAuth(users)], **options)
 
     @app.get("/login/{user_id:int}")

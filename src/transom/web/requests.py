@@ -295,7 +295,7 @@ class HTTPConnection:
             base = self._base_text
             if base is None:  # parsed once per request: a page may call url_for many times
                 base = self._base_text = str(self.base_url).rstrip("/")
-            return URL(_with_scheme(base + path, app, name))
+            return URL(with_route_scheme(base + path, app, name))
         return self._url_for_mounted(name, params, app, mounted_from)
 
     def _url_for_mounted(
@@ -321,7 +321,7 @@ class HTTPConnection:
                 misses.append(f"in the app at {root_path or '/'!r}: {exc}")
                 continue
             text = str(self._base_for(root_path)).rstrip("/") + path
-            return URL(_with_scheme(text, frame_app, name))
+            return URL(with_route_scheme(text, frame_app, name))
         raise UnknownRouteName(
             f"url_for: no route named {name!r} in the app serving this request or the apps "
             f"it is mounted in; {'; '.join(misses)}"
@@ -541,7 +541,7 @@ class Request(HTTPConnection):
 _UNSET: Any = object()
 
 
-def _with_scheme(text: str, app: Any, name: str) -> str:
+def with_route_scheme(text: str, app: Any, name: str) -> str:
     """The absolute URL ``text`` of route ``name`` with the scheme of the route's kind.
 
     A WebSocket route is reached with ``ws``/``wss`` (RFC 6455 §3), any

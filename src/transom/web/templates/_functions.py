@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import pass_context
 
 from transom.exceptions import ConfigurationError
-from transom.web.requests import MOUNTED_FROM, Request
+from transom.web.requests import MOUNTED_FROM, Request, with_route_scheme
 
 if TYPE_CHECKING:
     from jinja2.runtime import Context
@@ -86,7 +86,7 @@ def absolute_url(context: Context, name: str, params: dict[str, Any]) -> str:
     if scope.get(MOUNTED_FROM) or app is None or not hasattr(app, "url_for"):
         return str(request.url_for(name, **params))  # the general case: mounts, chains
     path: str = app.url_for(name, **params)
-    return _url_base(context, request) + path
+    return with_route_scheme(_url_base(context, request) + path, app, name)
 
 
 @pass_context
