@@ -326,6 +326,10 @@ class AsyncioStream(asyncio.BufferedProtocol):
         stream.connection_made(transport)
         return stream
 
+    def peername(self) -> object:
+        # The transport remembers the peer after a close.
+        return None if self._transport is None else self._transport.get_extra_info("peername")
+
     def is_stale(self) -> bool:
         return (
             self._eof

@@ -33,6 +33,10 @@ class NetworkStream(Protocol):
         """True when an idle connection can no longer be used: the peer closed
         it or sent bytes nobody asked for."""
 
+    def peername(self) -> object:
+        """The peer's socket address as the socket gives it (``(ip, port, ...)``
+        for TCP), or None when it cannot be known."""
+
     def close(self) -> None: ...
 
     async def wait_closed(self) -> None:

@@ -103,6 +103,12 @@ class SocketStream:
             self.close()
             raise ConnectError(f"TLS handshake failed: {exc}") from exc
 
+    def peername(self) -> object:
+        try:
+            return self._sock.getpeername()
+        except OSError:  # closed, or never connected
+            return None
+
     def is_stale(self) -> bool:
         # An idle connection with something to read has either been closed by
         # the server (EOF) or carries bytes nobody asked for: unusable either way.

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from transom.client._backend import NetworkStream
 from transom.client._content import BodyStream, RequestBody
@@ -401,23 +401,9 @@ class HTTP11Connection:
             self._pool.discard(self)
 
 
-def _peer_of(stream: Any) -> tuple[str, int] | None:
-    """The (ip, port) the stream is connected to, or None.
-
-    ``NetworkStream`` has no ``get_extra_info`` of its own (yet): ask the
-    asyncio transport beneath it (which remembers the peer after a close),
-    or its socket."""
-    ask = getattr(stream, "get_extra_info", None)
-    if ask is None:
-        ask = getattr(getattr(stream, "_transport", None), "get_extra_info", None)
-    try:
-        if ask is not None:
-            peer = ask("peername")
-        else:
-            sock = getattr(stream, "_sock", None)
-            peer = sock.getpeername() if sock is not None else None
-    except OSError:
-        return None
+def _peer_of(stream: NetworkStream) -> tuple[str, int] | None:
+    """The (ip, port) the stream is connected to, or None."""
+    peer = stream.peername()
     if isinstance(peer, tuple) and len(peer) >= 2:  # IPv6 adds flowinfo and scope id
         return str(peer[0]), int(peer[1])
     return None
