@@ -592,7 +592,14 @@ async def test_websocket_protocol_violation_fails_the_connection(
         await wait_for(app.done)
     assert app.disconnects[0]["code"] == code
     assert "Traceback" not in caplog.text
-    assert not server.state or not server.state.connections
+    state = server.state
+    assert state is not None
+
+    async def freed() -> None:
+        while state.connections:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(freed(), WAIT)  # the connection is freed
 
 
 async def test_websocket_scope_is_json_friendly(serve_ws: StartServer, peers: Any) -> None:
