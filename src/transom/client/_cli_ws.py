@@ -123,7 +123,7 @@ def _closed(exc: WebSocketDisconnect, ws: AsyncWebSocket) -> int:
 
 def _refused(exc: WebSocketHandshakeError) -> int:
     status = exc.status_code
-    sys.stderr.write(f"transom http: error: WebSocket handshake refused: {exc}\n")
+    sys.stderr.write(f"transom http: error: {exc}\n")
     return {3: 3, 4: 4, 5: 5}.get(status // 100, 1)
 
 
