@@ -141,6 +141,10 @@ _CONTROL_OPS = (OP_CLOSE, OP_PING, OP_PONG)
 _TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, size)) for size in range(126))
 _BINARY_HEADS = tuple(bytes((0x80 | OP_BINARY, size)) for size in range(126))
 _new_decoder = codecs.getincrementaldecoder("utf-8")
+# For a masked payload of 0-125 bytes: what turns the 32-bit key into the
+# key repeated over whole words, and the bytes of the payload itself.
+_KEY_TIMES = tuple(sum(1 << (32 * word) for word in range((size + 3) // 4)) for size in range(126))
+_LOW_BYTES = tuple((1 << (8 * size)) - 1 for size in range(126))
 
 
 class _Failure(Exception):
@@ -252,6 +256,8 @@ class WebSocketConnection:
         """The next event, or ``None`` when more bytes are needed or the
         connection is closed."""
         buf = self._recv
+        if not buf and not self._eof:
+            return None  # nothing to parse, whatever the state: the common last call
         if self._frame_left == _AT_HEAD and not self._msg_opcode and len(buf) > 1:
             # Fast path: one whole FIN text/binary frame, no RSV bits, the
             # masking the role expects, under the limits.
@@ -269,14 +275,25 @@ class WebSocketConnection:
                     if self._mask_bit:
                         end = start + 4 + size
                         if len(buf) >= end:
-                            key = buf[start : start + 4]
-                            if size < _LANES_FROM:  # apply_mask inlined: the common case
+                            if size < 126:
+                                # The key and the payload as one int (little-endian:
+                                # the key in the low 32 bits); the key times
+                                # 0x...0000000100000001 is the key repeated (§5.3).
+                                frame = int.from_bytes(buf[start:end], "little")
+                                mask = (frame & 0xFFFFFFFF) * _KEY_TIMES[size]
+                                payload = ((frame >> 32 ^ mask) & _LOW_BYTES[size]).to_bytes(
+                                    size, "little"
+                                )
+                            elif size < _LANES_FROM:  # apply_mask inlined
+                                key = buf[start : start + 4]
                                 mask = int.from_bytes(key * (size >> 2) + key[: size & 3], "little")
                                 payload = (
                                     int.from_bytes(buf[start + 4 : end], "little") ^ mask
                                 ).to_bytes(size, "little")
                             else:
-                                payload = mask_in_place(buf[start + 4 : end], key)
+                                payload = mask_in_place(
+                                    buf[start + 4 : end], buf[start : start + 4]
+                                )
                             del buf[:end]
                             if head == 0x82:
                                 return BytesMessage(payload)
