@@ -22,10 +22,24 @@ protocol from then on, feeding ``transom.http.websocket.WebSocketConnection``.
 
 The message path is kept short, since it is the one a benchmark measures:
 ``data_received`` feeds the core and drains its events; a message for an
-app already waiting in ``receive()`` resolves that waiter's future
-directly, and only otherwise joins a deque. ``send()`` writes the frame
-straight to the transport and returns without awaiting anything, unless
-the transport paused writing, when it waits for the drain.
+app already waiting in ``receive()`` goes to it directly (below), and only
+otherwise joins a deque. ``send()`` writes the frame straight to the
+transport and returns without awaiting anything, unless the transport
+paused writing, when it waits for the drain.
+
+Direct steps. The app runs in a Task driven by ``eager.Driven``. An app
+waiting in ``receive()`` with nothing queued waits on a future the session
+owns (``_park``, kept from one receive to the next while pending). When a
+message arrives for it, ``data_received`` does not resolve that future:
+it runs the app's next step right there (``Driven.step``: the Task
+installed as the current task, in the app's context), so an echo is
+answered and the app back in ``receive()`` without a loop iteration or a
+Task wake-up. Not while our close is out or the server shuts down, nor
+when the app's Task does not itself wait on that future (a receive() in a
+child task), has a cancellation pending, or is running (a call from
+inside a task): the future is resolved as before. An app that awaits
+something else in its step is handed back to its Task (one iteration);
+one that ends is reported as it would have been.
 
 One message at a time. Once a message is handed to the app, the bytes
 after it stay unparsed in the core (``_held``) until the app reacts: it
@@ -65,8 +79,8 @@ import asyncio
 import logging
 import os
 from collections import deque
-from collections.abc import Awaitable, Sequence
-from types import CoroutineType
+from collections.abc import Awaitable, Generator, Sequence
+from types import CoroutineType, coroutine
 from typing import TYPE_CHECKING, Any
 
 from transom._types import ASGIApp, Message, Scope
@@ -86,7 +100,7 @@ from transom.http.websocket import (
 from transom.server.accesslog import log_access
 
 if TYPE_CHECKING:
-    from transom.server.eager import Started
+    from transom.server.eager import Driven
     from transom.server.protocol import HttpProtocol
 
 __all__ = ["HOLD_GRACE", "WebSocketSession", "refuse"]
@@ -130,12 +144,14 @@ class WebSocketSession(asyncio.Protocol):
         "_close_due",
         "_disconnect",
         "_drain_waiter",
+        "_driven",
         "_eager",
         "_head_sent",
         "_held",
         "_high",
         "_low",
         "_next_ping",
+        "_park",
         "_ping_payload",
         "_pong_due",
         "_queue",
@@ -144,6 +160,7 @@ class WebSocketSession(asyncio.Protocol):
         "_release_at",
         "_response_bytes",
         "_response_start",
+        "_stepping",
         "_waiter",
         "closing",
         "conn",
@@ -173,7 +190,8 @@ class WebSocketSession(asyncio.Protocol):
         self.started_at = started_at
         self.phase = _CONNECTING
         self.conn: WebSocketConnection | None = None
-        self.task: Started | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._driven: Driven | None = None
         self.closing = False
         self.deadline = 0.0
         self.write_deadline = 0.0
@@ -186,7 +204,9 @@ class WebSocketSession(asyncio.Protocol):
         self._read_paused = False
         self._held = False  # a message awaits the app's reaction: parse no further
         self._eager = False  # never hold (we closed, or the app is done)
-        self._waiter: asyncio.Future[Message] | None = None
+        self._park: asyncio.Future[Message] | None = None  # receive()'s, kept while pending
+        self._waiter: asyncio.Future[Message] | None = None  # _park, while the app waits on it
+        self._stepping = False  # the app is being stepped directly (data_received)
         self._drain_waiter: asyncio.Future[None] | None = None
         self._disconnect: Message | None = None  # websocket.disconnect, once known
         self._response_start: Message | None = None
@@ -208,14 +228,16 @@ class WebSocketSession(asyncio.Protocol):
         except Exception as exc:  # the app is not even callable as ASGI
             self._finished(exc)
             return
-        self.task = self.state.starter.spawn(coro, self._finished)
+        driven = self._driven = self.state.starter.spawn(coro, self._finished)
+        self.task = driven.task
 
     async def receive(self) -> Message:
         queue = self._queue
         if not queue and self._held:
-            # Back for more: the app has reacted to what it had; read on.
+            # Back for more: the app has reacted to what it had; read on (at
+            # once, unless it is stepped directly: data_received reads on).
             self._held = False
-            if self.conn.buffered:  # type: ignore[union-attr]  # held: accepted
+            if not self._stepping and self.conn.buffered:  # type: ignore[union-attr]  # held
                 self._process()
         if queue:
             message, size = queue.popleft()
@@ -228,9 +250,11 @@ class WebSocketSession(asyncio.Protocol):
         if self.phase == _CONNECTING:
             self.phase = _HANDSHAKE
             return _CONNECT
-        waiter: asyncio.Future[Message] = self.loop.create_future()
+        waiter = self._park
+        if waiter is None or waiter.done():
+            waiter = self._park = self.loop.create_future()
         self._waiter = waiter
-        return await waiter
+        return await _parked(waiter)
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -249,7 +273,7 @@ class WebSocketSession(asyncio.Protocol):
             if self._held and not self._queue:
                 # The app answered the message it had: what came after it is next.
                 self._held = False
-                if conn.buffered:
+                if not self._stepping and conn.buffered:
                     self._process()
             if self.write_paused:
                 await self._drain()
@@ -454,11 +478,29 @@ class WebSocketSession(asyncio.Protocol):
             if waiter is not None:
                 self._waiter = None
                 if not waiter.done():
-                    waiter.set_result(message)  # the app waits: no queue at all
+                    # The app waits: no queue at all, and if it can be stepped
+                    # right now, no Task wake-up either.
                     if self._eager:
+                        waiter.set_result(message)
                         continue
                     self._held = True
-                    return
+                    if self.closing:
+                        waiter.set_result(message)
+                        return
+                    # Its next step runs now (see "Direct steps"): it reacts at once.
+                    driven = self._driven
+                    assert driven is not None  # invariant: it waits, so it was started
+                    self._stepping = True
+                    try:
+                        stepped = driven.step(waiter, message)
+                    finally:
+                        self._stepping = False
+                    if not stepped:
+                        waiter.set_result(message)
+                        return
+                    if self._held:
+                        return  # it went on to wait for something else
+                    continue  # it reacted, and waits for the next message
             if self._app_done:
                 continue
             queue.append((message, len(data)))
@@ -642,6 +684,15 @@ class WebSocketSession(asyncio.Protocol):
         self.transport.abort()
         if self._disconnect is None:
             self._gone(1006)
+
+
+@coroutine
+def _parked(waiter: asyncio.Future[Message]) -> Generator[Any, Any, Message]:
+    """Wait on ``waiter`` (as ``await waiter`` does), or take the message a
+    direct step sends in (``WebSocketSession._step``)."""
+    waiter._asyncio_future_blocking = True
+    message: Message | None = yield waiter
+    return waiter.result() if message is None else message
 
 
 async def _awaiting(awaitable: Awaitable[Any]) -> None:
