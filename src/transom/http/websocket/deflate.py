@@ -87,7 +87,10 @@ class DeflateOptions:
 
     ``server_*`` / ``client_*`` name the side that compresses. Window bits
     are 9..15 (zlib cannot compress raw deflate with 8). ``compress_level``
-    is zlib's 0..9; messages shorter than ``min_size`` bytes are sent
+    is zlib's 0..9, 1 by default: on text-like messages of 1 MiB level 1
+    compresses 2.5-4.5 times faster than zlib's default 6, for output 8-20%
+    larger, and a server pays that CPU on every message it sends (aiohttp
+    chose the same). Messages shorter than ``min_size`` bytes are sent
     uncompressed.
     """
 
@@ -95,7 +98,7 @@ class DeflateOptions:
     client_no_context_takeover: bool = False
     server_max_window_bits: int = 15
     client_max_window_bits: int = 15
-    compress_level: int = 6
+    compress_level: int = 1
     min_size: int = 128
 
     def __post_init__(self) -> None:
@@ -135,7 +138,7 @@ class PerMessageDeflate:
         receive_no_context_takeover: bool = False,
         send_max_window_bits: int = 15,
         receive_max_window_bits: int = 15,
-        compress_level: int = 6,
+        compress_level: int = 1,
         min_size: int = 128,
     ) -> None:
         self.send_no_context_takeover = send_no_context_takeover
