@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 USAGE = """\
 usage: transom <command> [options]
+       transom --version   (the version, and which build runs: compiled or pure Python)
 
 commands:
   run MODULE:ATTR   serve an ASGI application (transom run --help)
@@ -27,6 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(USAGE)
         return 0 if args else 2
     command, rest = args[0], args[1:]
+    if command in ("--version", "-V"):
+        from transom._build import version_line
+
+        sys.stdout.write(version_line() + "\n")
+        return 0
     if command == "run":
         from transom.server.cli import run_command
 

@@ -88,9 +88,9 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from typing import Any
 
-from transom.exceptions import ConfigurationError, LocalProtocolError, RemoteProtocolError
+from transom.exceptions import LocalProtocolError, RemoteProtocolError
 from transom.http import writer
 from transom.http.events import (
     ConnectionClosed,
@@ -101,6 +101,7 @@ from transom.http.events import (
     Request,
     Response,
 )
+from transom.http.limits import Limits
 from transom.http.parser import HeadParser, PythonParser, parse_fields, split_target
 
 __all__ = [
@@ -146,32 +147,6 @@ class _Sentinel:
 NEED_DATA = _Sentinel("NEED_DATA")
 #: ``next_event()``: the peer's message is complete; call ``start_next_cycle()`` first.
 PAUSED = _Sentinel("PAUSED")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Bounds on what a peer may send. A breach raises ``RemoteProtocolError``
-    with the status a server answers it with."""
-
-    max_request_line: int = 8190  # request-line / status-line bytes -> 414
-    max_header_bytes: int = 65536  # whole head (and trailer block) bytes -> 431
-    # Header fields -> 431. Generous: browsers behind corporate proxies send 60-100;
-    # max_header_bytes bounds the work a head can cost.
-    max_header_count: int = 256
-    max_body_size: int | None = 100 * 1024 * 1024  # bytes of body -> 413; None: unbounded
-
-    def __post_init__(self) -> None:
-        for name, least in (
-            ("max_request_line", 1),
-            ("max_header_bytes", 1),
-            ("max_header_count", 0),
-            ("max_body_size", 0),
-        ):
-            value = getattr(self, name)
-            if value is None and name == "max_body_size":
-                continue
-            if type(value) is not int or value < least:
-                raise ConfigurationError(f"Limits.{name} must be an int >= {least}, not {value!r}")
 
 
 _IDLE = State.IDLE
@@ -805,7 +780,7 @@ class Connection:
         return NEED_DATA
 
     # --- sending -----------------------------------------------------------
-    def send(self, event: Event) -> bytes:
+    def send(self, event: object) -> bytes:
         """Serialise one event of our side's message; raises ``LocalProtocolError``
         for anything HTTP/1.1 forbids (CR/LF/NUL in a header, a body on a 204,
         more bytes than the declared Content-Length, ...)."""
@@ -858,7 +833,10 @@ class Connection:
         parts = [line]
         length: bytes | None = None
         lines = writer.FIELD_LINES
-        for field in headers:
+        # Any: an app's fields may be lists or hold bytearrays; they are
+        # judged here, not by the type a compiled build would check.
+        fields: list[Any] = headers
+        for field in fields:
             try:
                 field_line = lines.get(field)
             except TypeError:  # not hashable (a list pair, a bytearray): the full path judges it
@@ -1019,7 +997,8 @@ class Connection:
         hosts = 0
         cache = writer.FIELD_LINES
         host_lines = writer.HOST_LINES
-        for field in request.headers:
+        fields: list[Any] = request.headers  # judged here (see _plain_response_head)
+        for field in fields:
             try:
                 line = cache.get(field)
                 if line is None:
@@ -1231,7 +1210,8 @@ def _response_fields(
     take it), Content-Length too on 1xx and 204 (RFC 9110 §8.6)."""
     length: bytes | None = None
     chunked = close = False
-    for field in headers:
+    fields: list[Any] = headers  # judged here (see _plain_response_head)
+    for field in fields:
         name, value = _pair(field)
         kind = writer.header_kind(name)
         if kind == writer.KIND_CONTENT_LENGTH:
@@ -1253,7 +1233,7 @@ def _response_fields(
     return length, chunked, close
 
 
-def _pair(field: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+def _pair(field: Any) -> tuple[Any, Any]:
     """A header field as ``(name, value)``; ``LocalProtocolError`` if it is no pair."""
     try:
         name, value = field

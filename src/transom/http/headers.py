@@ -176,7 +176,9 @@ class Headers:
         """Every ``(name, value)`` field, duplicates included, in order."""
         return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw]
 
-    multi_items = items
+    def multi_items(self) -> list[tuple[str, str]]:
+        """The same as ``items()`` (the name Starlette's headers use)."""
+        return self.items()
 
     # -- writing -------------------------------------------------------------
 

@@ -17,6 +17,7 @@ a name for framing at the same cost.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from transom.exceptions import LocalProtocolError
 from transom.http.events import HeaderList
@@ -72,16 +73,18 @@ _STATUS_LINES: dict[int, bytes] = {
 }
 
 
-def header_kind(name: bytes) -> int:
+def header_kind(name: object) -> int:
     """The framing role of a header name (``KIND_*``); ``LocalProtocolError``
     if the name is not a token (RFC 9110 §5.1).
 
     >>> header_kind(b"Content-Length") == KIND_CONTENT_LENGTH
     True
     """
-    kind = KNOWN_NAMES.get(name)
-    if kind is not None:
-        return kind
+    # object: any value an app put in a header is judged here, in every build.
+    if type(name) is bytes:
+        kind = KNOWN_NAMES.get(name)
+        if kind is not None:
+            return kind
     if not isinstance(name, bytes) or _TOKEN.fullmatch(name) is None:
         raise LocalProtocolError(
             f"invalid header name {name!r}: a name is a non-empty token "
@@ -108,7 +111,7 @@ _MAX_CACHED_LINE = 512
 CONTENT_LENGTH_LINE = b"content-length"
 
 
-def field_line(field: tuple[bytes, bytes]) -> bytes | None:
+def field_line(field: Any) -> bytes | None:
     """The wire line of a response field, remembered in ``FIELD_LINES``;
     ``CONTENT_LENGTH_LINE`` for a Content-Length, whose value the caller
     checks; None for anything the caller's full path must judge (other
@@ -127,7 +130,7 @@ def field_line(field: tuple[bytes, bytes]) -> bytes | None:
         return CONTENT_LENGTH_LINE
     if kind != KIND_OTHER or type(value) is not bytes:
         return None
-    line = name + b": " + value + b"\r\n"
+    line: bytes = name + b": " + value + b"\r\n"
     # RFC 9110 §5.5: no CR, LF or NUL in a value (that would split the message).
     if line.translate(None, ALL_BUT_CR_LF_NUL) != b"\r\n":
         return None
@@ -135,7 +138,7 @@ def field_line(field: tuple[bytes, bytes]) -> bytes | None:
     return line
 
 
-def remember_line(field: tuple[bytes, bytes], name: bytes, line: bytes) -> None:
+def remember_line(field: Any, name: bytes, line: bytes) -> None:
     """Keep the checked wire line of a plain field (not framing, not Host) in
     ``FIELD_LINES``: only exact bytes in a tuple, which cannot change."""
     if (
@@ -150,7 +153,7 @@ def remember_line(field: tuple[bytes, bytes], name: bytes, line: bytes) -> None:
         FIELD_LINES[field] = line
 
 
-def remember_host_line(field: tuple[bytes, bytes], line: bytes) -> None:
+def remember_host_line(field: Any, line: bytes) -> None:
     """Keep the checked wire line of a request's Host field in ``HOST_LINES``."""
     if len(line) <= _MAX_CACHED_LINE and type(field) is tuple and type(field[1]) is bytes:
         if len(HOST_LINES) >= _MAX_HOST_LINES:
@@ -171,15 +174,16 @@ def check_head(head: bytes, lines: int) -> bytes:
     return head
 
 
-def status_line(status_code: int, reason: bytes) -> bytes:
+def status_line(status_code: object, reason: bytes) -> bytes:
     """``HTTP/1.1 200 OK\\r\\n``; the standard phrase when ``reason`` is empty.
-    We always speak HTTP/1.1, to 1.0 peers too (RFC 9110 §6.2)."""
+    We always speak HTTP/1.1, to 1.0 peers too (RFC 9110 §6.2). ``object``:
+    whatever an app sent as its status is judged here, in every build."""
+    if type(status_code) is not int or not 100 <= status_code <= 999:
+        raise LocalProtocolError(f"invalid status code {status_code!r}: use an int in 100-999")
     if not reason:
         line = _STATUS_LINES.get(status_code)
         if line is not None:
             return line
-    if type(status_code) is not int or not 100 <= status_code <= 999:
-        raise LocalProtocolError(f"invalid status code {status_code!r}: use an int in 100-999")
     return b"HTTP/1.1 %d %s\r\n" % (status_code, reason)
 
 
@@ -213,7 +217,8 @@ def last_chunk(trailers: HeaderList) -> bytes:
     if not trailers:
         return b"0\r\n\r\n"
     parts = [b"0\r\n"]
-    for name, value in trailers:
+    fields: list[Any] = trailers  # judged here, whatever the caller passed
+    for name, value in fields:
         if header_kind(name) != KIND_OTHER:
             raise LocalProtocolError(f"{name!r} is framing and cannot be sent as a trailer")
         parts += (name, b": ", value, b"\r\n")

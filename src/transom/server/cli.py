@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from transom._build import version_line
 from transom.exceptions import ConfigurationError
 from transom.server.config import LIFESPAN_MODES, LOG_LEVELS, LOOPS, PARSERS, ServerConfig
 from transom.server.lifespan import LifespanFailed
@@ -24,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="transom run", description="Serve an ASGI application.")
     add = p.add_argument
     add("app", metavar="MODULE:ATTR", help="the ASGI app to serve, e.g. main:app")
+    add("--version", action="version", version=version_line(),
+        help="print the version and the build (compiled or pure Python)")  # fmt: skip
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     add("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks one)")
     add("--uds", help="listen on this Unix socket path instead of TCP")

@@ -32,6 +32,7 @@ from collections.abc import Callable, Coroutine
 from email.utils import formatdate
 from typing import Any, cast
 
+from transom._build import describe
 from transom._types import ASGIApp
 from transom.exceptions import ConfigurationError
 from transom.server.config import ServerConfig
@@ -129,7 +130,7 @@ class Server:
                 # keep it out of every later full garbage collection.
                 gc.freeze()
             self._tick()
-            logger.info("serving on %s (pid %d)", self.address, os.getpid())
+            logger.info("serving on %s (pid %d, %s)", self.address, os.getpid(), describe())
             self.started.set()
             await self._exit.wait()
             await self._shutdown(state)

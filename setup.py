@@ -1,0 +1,83 @@
+"""Build script: the package metadata is in pyproject.toml; this adds the
+optional compiled hot path.
+
+The modules listed in ``src/transom/_build.py`` are compiled with mypyc into
+one extension, ``transom._compiled__mypyc`` (plus one small module per source
+file that loads its part). When that is not possible (no C compiler or no
+Python headers, mypyc missing, not CPython), or ``TRANSOM_PURE_PYTHON=1`` is
+set, the package installs as pure Python, which behaves the same, only more
+slowly; one line on standard error says so (``pip install -v`` shows it), and
+``transom --version`` says which build runs.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import platform
+import runpy
+import sys
+from typing import Any
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(HERE, "src")
+_build = runpy.run_path(os.path.join(SRC, "transom", "_build.py"))
+MODULES: tuple[str, ...] = _build["COMPILED_MODULES"]
+PURE_ENV: str = _build["PURE_ENV"]
+GROUP = "transom._compiled"
+
+
+def notice(text: str) -> None:
+    print(f"transom: {text}", file=sys.stderr, flush=True)
+
+
+def remove_compiled_leftovers() -> None:
+    """An earlier compiled editable install left extension modules in the
+    source tree, which Python would import before the .py files."""
+    for name in (*MODULES, GROUP + "__mypyc"):
+        stem = os.path.join(SRC, *name.split("."))
+        for path in glob.glob(stem + ".*.so") + glob.glob(stem + ".*.pyd"):
+            os.remove(path)
+
+
+def pure(reason: str) -> list[Any]:
+    notice(f"{reason}: installing the pure-Python build (same behaviour, slower)")
+    remove_compiled_leftovers()
+    return []
+
+
+def compiled_extensions() -> list[Any]:
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return pure(f"{PURE_ENV} is set")
+    if platform.python_implementation() != "CPython":
+        return pure("not CPython")
+    try:
+        from mypyc.build import mypycify
+    except ImportError:
+        return pure("mypyc is not available")
+    paths = [os.path.join("src", *name.split(".")) + ".py" for name in MODULES]
+    try:
+        return list(mypycify(paths, opt_level="3", group_name=GROUP))
+    except (Exception, SystemExit) as exc:  # mypy reports errors by exiting
+        return pure(f"mypyc could not translate the hot path ({exc!r})")
+
+
+class OptionalBuildExt(build_ext):
+    """Builds the compiled modules, or none of them: a failure (no compiler,
+    no headers) removes what was built and leaves the pure-Python package."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # CompileError, LinkError, PlatformError...
+            for path in self.get_outputs():
+                if os.path.exists(path):
+                    os.remove(path)
+            reason = str(exc).strip().splitlines()[-1:] or [type(exc).__name__]
+            pure(f"could not compile the hot path ({reason[0]})")
+
+
+setup(ext_modules=compiled_extensions(), cmdclass={"build_ext": OptionalBuildExt})
