@@ -12,7 +12,7 @@ slowly; one line on standard error says so (``pip install -v`` shows it), and
 
 from __future__ import annotations
 
-import glob
+import importlib.machinery
 import os
 import platform
 import runpy
@@ -35,12 +35,15 @@ def notice(text: str) -> None:
 
 
 def remove_compiled_leftovers() -> None:
-    """An earlier compiled editable install left extension modules in the
-    source tree, which Python would import before the .py files."""
-    for name in (*MODULES, GROUP + "__mypyc"):
-        stem = os.path.join(SRC, *name.split("."))
-        for path in glob.glob(stem + ".*.so") + glob.glob(stem + ".*.pyd"):
-            os.remove(path)
+    """Extension modules an earlier build left in the source tree (an editable
+    install builds in place): Python would import them before the .py files.
+    transom has no extension modules but these, so every one built for this
+    interpreter goes, including those of modules no longer compiled."""
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    for folder, _dirs, files in os.walk(os.path.join(SRC, "transom")):
+        for name in files:
+            if name.endswith(suffixes):
+                os.remove(os.path.join(folder, name))
 
 
 def pure(reason: str) -> list[Any]:
@@ -59,6 +62,7 @@ def compiled_extensions() -> list[Any]:
     except ImportError:
         return pure("mypyc is not available")
     paths = [os.path.join("src", *name.split(".")) + ".py" for name in MODULES]
+    remove_compiled_leftovers()  # a module dropped from the list must not linger
     try:
         return list(mypycify(paths, opt_level="3", group_name=GROUP))
     except (Exception, SystemExit) as exc:  # mypy reports errors by exiting

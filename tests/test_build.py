@@ -127,7 +127,9 @@ def test_build_pure_env_removes_compiled_leftovers(tmp_path: Path) -> None:
 def test_build_without_a_compiler_installs_pure_python(tmp_path: Path) -> None:
     tree = _tree_copy(tmp_path)
     # No C compiler: the translation succeeds, the compilation fails.
-    result = _setup(tree, "build_ext", "--inplace", CC="false", PYTHONWARNINGS="ignore")
+    result = _setup(
+        tree, "build_ext", "--inplace", CC="false", PYTHONWARNINGS="ignore", TRANSOM_PURE_PYTHON=""
+    )
     assert result.returncode == 0, result.stderr
     notices = [line for line in result.stderr.splitlines() if line.startswith("transom:")]
     assert len(notices) == 1 and "could not compile the hot path" in notices[0], notices

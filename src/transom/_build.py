@@ -44,14 +44,15 @@ __all__ = [
 ]
 
 #: The hot path, compiled together into one extension (``transom._compiled``):
-#: the server's per-request path, the HTTP/1.1 core under it, and the
-#: WebSocket frame path.
+#: the server's per-request path and the HTTP/1.1 core under it.
 COMPILED_MODULES: Final = (
     "transom.http.events",
     "transom.http.headers",
     "transom.http.writer",
+    "transom.http.parser",
     "transom.http._llhttp",
     "transom.http.connection",
+    "transom.server.state",
     "transom.server.cycle",
     "transom.server.protocol",
 )

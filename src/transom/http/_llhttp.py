@@ -39,6 +39,8 @@ backends (``benchmarks/http_core.py``).
 
 from __future__ import annotations
 
+from typing import Final
+
 import httptools
 
 from transom.http.events import HeaderList
@@ -47,7 +49,7 @@ from transom.http.parser import PythonParser, RequestHead, ResponseHead
 __all__ = ["LlhttpParser"]
 
 
-_OWS = frozenset((b" ", b"\t"))
+_OWS: Final = frozenset((b" ", b"\t"))
 
 
 class _Sink:

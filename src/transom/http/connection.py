@@ -88,7 +88,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import Any, Final
 
 from transom.exceptions import LocalProtocolError, RemoteProtocolError
 from transom.http import writer
@@ -144,64 +144,66 @@ class _Sentinel:
 
 
 #: ``next_event()``: more bytes are needed before the next event.
-NEED_DATA = _Sentinel("NEED_DATA")
+NEED_DATA: Final = _Sentinel("NEED_DATA")
 #: ``next_event()``: the peer's message is complete; call ``start_next_cycle()`` first.
-PAUSED = _Sentinel("PAUSED")
+PAUSED: Final = _Sentinel("PAUSED")
 
 
-_IDLE = State.IDLE
-_SEND_BODY = State.SEND_BODY
-_DONE = State.DONE
-_MUST_CLOSE = State.MUST_CLOSE
-_CLOSED = State.CLOSED
-_ERROR = State.ERROR
-_SWITCHED = State.SWITCHED_PROTOCOL
+_IDLE: Final = State.IDLE
+_SEND_BODY: Final = State.SEND_BODY
+_DONE: Final = State.DONE
+_MUST_CLOSE: Final = State.MUST_CLOSE
+_CLOSED: Final = State.CLOSED
+_ERROR: Final = State.ERROR
+_SWITCHED: Final = State.SWITCHED_PROTOCOL
 # Module constants: an attribute of an Enum class goes through the
 # metaclass's __getattr__ on CPython 3.11, far slower than a global.
-_SERVER = Role.SERVER
-_CLIENT = Role.CLIENT
+_SERVER: Final = Role.SERVER
+_CLIENT: Final = Role.CLIENT
 
 # How a body is framed, on either side.
-_NO_BODY = 0
-_LENGTH = 1
-_CHUNKED = 2
-_UNTIL_CLOSE = 3
+_NO_BODY: Final = 0
+_LENGTH: Final = 1
+_CHUNKED: Final = 2
+_UNTIL_CLOSE: Final = 3
 
 # Received header names whose values this module reads.
-_FRAMING_NAMES = frozenset(
+_FRAMING_NAMES: Final = frozenset(
     (b"host", b"content-length", b"transfer-encoding", b"connection", b"expect", b"upgrade")
 )
 # RFC 9110 §7.2 and RFC 3986 §3.2.2: uri-host [ ":" port ].
-_HOST = re.compile(
+_HOST: Final = re.compile(
     rb"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[!$&'()*+,;=:A-Za-z0-9\-._~]+\]"
     rb"|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?"
 )
 # RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; extensions are read and ignored.
-_CHUNK_LINE = re.compile(
+_CHUNK_LINE: Final = re.compile(
     rb"([0-9A-Fa-f]{1,16})((?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
     rb"(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|\"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]"
     rb"|\\[\t \x21-\x7e\x80-\xff])*\"))?)*)"
 )
-_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+\-.]*")  # RFC 3986 §3.1
-_MAX_CHUNK_LINE = 4096  # chunk size + extensions, bytes
-_MAX_LEADING_EMPTY_LINES = 8  # RFC 9112 §2.2: ignore at least one empty line before a request
+_SCHEME: Final = re.compile(rb"[A-Za-z][A-Za-z0-9+\-.]*")  # RFC 3986 §3.1
+_MAX_CHUNK_LINE: Final = 4096  # chunk size + extensions, bytes
+_MAX_LEADING_EMPTY_LINES: Final = (
+    8  # RFC 9112 §2.2: ignore at least one empty line before a request
+)
 # RFC 9112 §2.3: a higher minor version of HTTP/1 is processed as the highest
 # one we support; any other major version is refused (505).
-_VERSIONS = {b"1.1": b"1.1", b"1.0": b"1.0"}
+_VERSIONS: Final = {b"1.1": b"1.1", b"1.0": b"1.0"}
 _VERSIONS.update({b"1.%d" % minor: b"1.1" for minor in range(2, 10)})
-_REFERENCE = PythonParser()  # judges request lines before their head is complete
+_REFERENCE: Final = PythonParser()  # judges request lines before their head is complete
 
 # The fast path of send_response: statuses whose responses have a body.
-_PLAIN_STATUS_LINES = {
+_PLAIN_STATUS_LINES: Final = {
     code: writer.status_line(code, b"")
     for code in range(200, 600)
     if code not in (204, 304) and writer.status_line(code, b"").count(b" ") >= 2
 }
-_ALL_BUT_CR_LF_NUL = writer.ALL_BUT_CR_LF_NUL
+_ALL_BUT_CR_LF_NUL: Final = writer.ALL_BUT_CR_LF_NUL
 
 # Bodiless messages all end with this one event: it must never be mutated
 # (documented for users of next_event).
-_EMPTY_END = EndOfMessage()
+_EMPTY_END: Final = EndOfMessage()
 
 
 def _default_parser(backend: str | None) -> HeadParser:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TypeAlias, TypeVar, overload
+from typing import Final, TypeAlias, TypeVar, overload
 from urllib.parse import unquote
 
 __all__ = ["HeaderList", "Headers", "HeadersInput", "parse_options_header"]
@@ -51,11 +51,11 @@ HeadersInput: TypeAlias = (
 _T = TypeVar("_T")
 
 # RFC 9110 §5.1: field-name = token; tchar is this set.
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 §5.5: CR, LF and NUL are never allowed in a field value.
-_FORBIDDEN_IN_VALUE = re.compile(rb"[\r\n\x00]")
+_FORBIDDEN_IN_VALUE: Final = re.compile(rb"[\r\n\x00]")
 # Values whose content is a credential; repr() masks them so logs stay clean.
-_SECRET = frozenset({b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"})
+_SECRET: Final = frozenset({b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"})
 
 
 def _name_bytes(name: _Text) -> bytes:
@@ -261,7 +261,7 @@ class Headers:
 # One `; key=value` parameter (RFC 9110 §5.6.6). A value is a quoted string
 # (escapes allowed, an unterminated one runs to the end) or a run of anything
 # but `;`, which tolerates the unquoted junk real clients send.
-_PARAM = re.compile(
+_PARAM: Final = re.compile(
     r"""
     ;\s*
     (?P<key>[^\s;=]+)\s*
@@ -270,7 +270,7 @@ _PARAM = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 # RFC 8187 §3.2 ext-value: charset'language'percent-encoded.
-_EXT_VALUE = re.compile(r"(?P<charset>[^']*)'[^']*'(?P<value>.*)", re.DOTALL)
+_EXT_VALUE: Final = re.compile(r"(?P<charset>[^']*)'[^']*'(?P<value>.*)", re.DOTALL)
 
 
 def _unescape(quoted: str) -> str:

@@ -17,7 +17,7 @@ a name for framing at the same cost.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from transom.exceptions import LocalProtocolError
 from transom.http.events import HeaderList
@@ -46,19 +46,19 @@ __all__ = [
     "status_line",
 ]
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_VISIBLE_ASCII = bytes(range(0x21, 0x7F))
+_TOKEN: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VISIBLE_ASCII: Final = bytes(range(0x21, 0x7F))
 #: Every byte but CR, LF and NUL: ``bytes.translate(None, ALL_BUT_CR_LF_NUL)``
 #: keeps just the bytes that could split a message.
-ALL_BUT_CR_LF_NUL = bytes(b for b in range(256) if b not in (0, 10, 13))
+ALL_BUT_CR_LF_NUL: Final = bytes(b for b in range(256) if b not in (0, 10, 13))
 # Methods already found to be tokens (bounded: a caller could invent many).
 _KNOWN_METHODS: set[bytes] = {b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"}
 
-KIND_OTHER = 0
-KIND_CONTENT_LENGTH = 1
-KIND_TRANSFER_ENCODING = 2
-KIND_CONNECTION = 3
-_KIND_BY_LOWER_NAME = {
+KIND_OTHER: Final = 0
+KIND_CONTENT_LENGTH: Final = 1
+KIND_TRANSFER_ENCODING: Final = 2
+KIND_CONNECTION: Final = 3
+_KIND_BY_LOWER_NAME: Final = {
     b"content-length": KIND_CONTENT_LENGTH,
     b"transfer-encoding": KIND_TRANSFER_ENCODING,
     b"connection": KIND_CONNECTION,
@@ -66,7 +66,7 @@ _KIND_BY_LOWER_NAME = {
 # Validated names -> kind. Bounded, so a client that sends random names
 # cannot grow it without limit; beyond the bound names are checked each time.
 KNOWN_NAMES: dict[bytes, int] = {}
-_MAXKNOWN_NAMES = 1024
+_MAXKNOWN_NAMES: Final = 1024
 
 _STATUS_LINES: dict[int, bytes] = {
     code: b"HTTP/1.1 %d %s\r\n" % (code, reason) for code, reason in REASON_BYTES.items()
@@ -104,11 +104,11 @@ def header_kind(name: object) -> int:
 # must count its Host fields: those are kept apart, in HOST_LINES).
 FIELD_LINES: dict[tuple[bytes, bytes], bytes] = {}
 HOST_LINES: dict[tuple[bytes, bytes], bytes] = {}
-MAX_FIELD_LINES = 2048
-_MAX_HOST_LINES = 256
-_MAX_CACHED_LINE = 512
+MAX_FIELD_LINES: Final = 2048
+_MAX_HOST_LINES: Final = 256
+_MAX_CACHED_LINE: Final = 512
 #: field_line's answer for a Content-Length (compared by identity).
-CONTENT_LENGTH_LINE = b"content-length"
+CONTENT_LENGTH_LINE: Final = b"content-length"
 
 
 def field_line(field: Any) -> bytes | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from transom._types import ASGIApp, Message, Scope
 from transom.exceptions import ClientDisconnected, LocalProtocolError
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Cycle"]
 
-_CLOSE = (b"connection", b"close")
+_CLOSE: Final = (b"connection", b"close")
 
 
 class Cycle:

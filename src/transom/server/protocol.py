@@ -55,7 +55,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from typing import Any, cast
+from typing import Any, Final, cast
 from urllib.parse import unquote_to_bytes
 
 from transom._types import Scope
@@ -75,19 +75,26 @@ __all__ = ["SHUTDOWN_GRACE", "HttpProtocol"]
 
 logger = logging.getLogger("transom.error")
 
-_IDLE, _HEAD, _BODY = 1, 2, 3
-_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
-_VERSIONS = {b"1.1": "1.1", b"1.0": "1.0"}
-_ERROR_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]
-_ERROR_BODY = b"Internal Server Error"
-_BATCH_LIMIT = 256 * 1024  # bytes collected for one write before it goes out anyway
+_IDLE: Final = 1
+_HEAD: Final = 2
+_BODY: Final = 3
+_METHODS: Final = {
+    m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+}
+_VERSIONS: Final = {b"1.1": "1.1", b"1.0": "1.0"}
+_ERROR_HEADERS: Final = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", b"21"),
+]
+_ERROR_BODY: Final = b"Internal Server Error"
+_BATCH_LIMIT: Final = 256 * 1024  # bytes collected for one write before it goes out anyway
 #: Seconds an idle connection stays open once a graceful shutdown began: time
 #: for a proxy to see the instance leave (its listener refuses connections)
 #: instead of losing a request written into a connection closed under it.
 SHUTDOWN_GRACE = 1.0
 # Work scheduled after an async app finished starts from a clean context, so
 # context variables set by one request never leak into the next.
-_BASE_CONTEXT = contextvars.Context()
+_BASE_CONTEXT: Final = contextvars.Context()
 
 
 class HttpProtocol(asyncio.Protocol):
