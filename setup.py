@@ -52,7 +52,14 @@ def pure(reason: str) -> list[Any]:
     return []
 
 
+# The commands that build; pip also runs this file for metadata only (egg_info,
+# dist_info), where translating the modules would only cost time.
+BUILD_COMMANDS = {"build", "build_ext", "bdist_wheel", "editable_wheel", "install", "develop"}
+
+
 def compiled_extensions() -> list[Any]:
+    if not BUILD_COMMANDS.intersection(sys.argv[1:]):
+        return []
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return pure(f"{PURE_ENV} is set")
     if platform.python_implementation() != "CPython":

@@ -44,7 +44,7 @@ if [ "$PART" = all ] || [ "$PART" = frameworks ]; then
   python3 "$COMPARE" \
     --server "transom-app=$PY -m transom run benchmarks.apps.transom_app:app --port {port} --no-access-log" \
     --server "transom-app-pure=PYTHONPATH=$pure $PY -m transom run benchmarks.apps.transom_app:app --port {port} --no-access-log" \
-    --server "starlette-granian={peers_bin}/granian --interface asgi --host {host} --port {port} --workers 1 --runtime-threads 1 --loop uvloop --http 1 --no-ws --log-level warning --no-access-log --app-dir {bench} apps.starlette_app:app" \
+    --server "starlette-granian=PYTHONPATH={bench} {peers_bin}/granian --interface asgi --host {host} --port {port} --workers 1 --runtime-threads 1 --loop uvloop --http 1 --no-ws --log-level warning --no-access-log apps.starlette_app:app" \
     --peer starlette-uvicorn \
     --scenario "${SCENARIOS:-plaintext,json,params}" \
     "$@"
