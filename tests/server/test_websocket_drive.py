@@ -19,7 +19,7 @@ import pytest
 
 from transom._types import Message, Receive, Scope, Send
 from transom.server import Server, ServerConfig
-from transom.server.eager import Driven
+from transom.server.driven import Driven
 
 from .rawhttp import WAIT
 from .test_websocket import Peer, StartServer, peers, serve_ws, wait_for

@@ -159,15 +159,18 @@ class Cycle:
     async def send(self, message: Message) -> None:
         if self.disconnected:
             raise ClientDisconnected("the client closed the connection")
-        kind = message["type"]
+        # Apps send dicts; typed as one, the reads below are dict operations
+        # in the compiled build rather than generic mapping calls.
+        msg: dict[str, Any] = message if type(message) is dict else dict(message)
+        kind = msg["type"]
         if kind == "http.response.body" and self.response_start is not None:
             if self.response_complete:
                 raise LocalProtocolError("the response is complete: send nothing after it")
-            body = message.get("body", b"")
+            body = msg.get("body", b"")
             self.body_bytes += len(body)
             protocol = self.protocol
             conn = protocol.conn
-            if message.get("more_body", False):
+            if msg.get("more_body", False):
                 await self._send_part(body)
                 return
             if self.head_written:
@@ -181,8 +184,8 @@ class Cycle:
             protocol.write(wire)
             protocol.on_response_complete(self)
         elif kind == "http.response.start" and self.response_start is None:
-            self.status = message["status"]
-            self.response_start = message
+            self.status = msg["status"]
+            self.response_start = msg
         else:
             raise LocalProtocolError(
                 f"unexpected ASGI message {kind!r}: send 'http.response.start' once, "

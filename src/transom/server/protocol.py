@@ -296,7 +296,10 @@ class HttpProtocol(asyncio.Protocol):
         if 37 in raw_path:  # a "%": the int test is a memchr, a bytes test costs far more
             path = unquote_to_bytes(raw_path).decode("utf-8", "replace")
         else:
-            path = raw_path.decode("utf-8", "replace")
+            try:
+                path = raw_path.decode()  # strict UTF-8 has a fast path; "replace" has none
+            except UnicodeDecodeError:
+                path = raw_path.decode("utf-8", "replace")
         client, scheme = self.client, self.scheme
         root_path = state.root_path
         trust = state.proxy_trust
@@ -308,11 +311,11 @@ class HttpProtocol(asyncio.Protocol):
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": _VERSIONS.get(event.http_version) or event.http_version.decode(),
+            "http_version": _http_version(event.http_version),
             "server": self.server,
             "client": client,
             "scheme": scheme,
-            "method": _METHODS.get(event.method) or event.method.decode("ascii"),
+            "method": _method(event.method),
             "root_path": root_path,
             "path": root_path + path if root_path else path,
             "raw_path": state.root_path_bytes + raw_path if root_path else raw_path,
@@ -626,3 +629,19 @@ def _other_target_form(target: bytes, headers: HeaderList) -> tuple[bytes, bytes
     headers = [(n, v) for n, v in headers if n != b"host"]
     headers.append((b"host", authority))
     return raw_path or b"/", query, headers
+
+
+def _method(method: bytes) -> str:
+    """The method as ASGI's str. Comparisons, not a dict: the method is a new
+    bytes object per request, and hashing it costs more than two compares."""
+    if method == b"GET":
+        return "GET"
+    if method == b"POST":
+        return "POST"
+    return _METHODS.get(method) or method.decode("ascii")
+
+
+def _http_version(version: bytes) -> str:
+    if version == b"1.1":
+        return "1.1"
+    return _VERSIONS.get(version) or version.decode()

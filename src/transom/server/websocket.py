@@ -27,7 +27,7 @@ otherwise joins a deque. ``send()`` writes the frame straight to the
 transport and returns without awaiting anything, unless the transport
 paused writing, when it waits for the drain.
 
-Direct steps. The app runs in a Task driven by ``eager.Driven``. An app
+Direct steps. The app runs in a Task driven by ``driven.Driven``. An app
 waiting in ``receive()`` with nothing queued waits on a future the session
 owns (``_park``, kept from one receive to the next while pending). When a
 message arrives for it, ``data_received`` does not resolve that future:
@@ -100,7 +100,7 @@ from transom.http.websocket import (
 from transom.server.accesslog import log_access
 
 if TYPE_CHECKING:
-    from transom.server.eager import Driven
+    from transom.server.driven import Driven
     from transom.server.protocol import HttpProtocol
 
 __all__ = ["HOLD_GRACE", "WebSocketSession", "refuse"]
