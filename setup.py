@@ -46,9 +46,18 @@ def remove_compiled_leftovers() -> None:
                 os.remove(os.path.join(folder, name))
 
 
+def in_place() -> bool:
+    """Whether this build writes into the source tree (an editable install,
+    ``build_ext --inplace``): only then are the tree's extension modules ours
+    to replace. Building a wheel from a tree leaves them alone."""
+    argv = sys.argv[1:]
+    return bool({"editable_wheel", "develop", "--inplace", "-i"}.intersection(argv))
+
+
 def pure(reason: str) -> list[Any]:
     notice(f"{reason}: installing the pure-Python build (same behaviour, slower)")
-    remove_compiled_leftovers()
+    if in_place():
+        remove_compiled_leftovers()
     return []
 
 
@@ -76,7 +85,8 @@ def compiled_extensions() -> list[Any]:
     options = [
         "--config-file", os.devnull, "--ignore-missing-imports", "--follow-imports", "silent"
     ]  # fmt: skip
-    remove_compiled_leftovers()  # a module dropped from the list must not linger
+    if in_place():
+        remove_compiled_leftovers()  # a module dropped from the list must not linger
     try:
         return list(mypycify([*options, *paths], opt_level="3", group_name=GROUP))
     except (Exception, SystemExit) as exc:  # mypy reports errors by exiting
