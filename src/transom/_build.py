@@ -55,6 +55,10 @@ COMPILED_MODULES: Final = (
     "transom.server.state",
     "transom.server.cycle",
     "transom.server.protocol",
+    "transom.http.websocket.events",
+    "transom.http.websocket.frames",
+    "transom.http.websocket.connection",
+    "transom.server.websocket",
 )
 #: Set to ``1`` when installing to skip compilation (the pure-Python build).
 PURE_ENV: Final = "TRANSOM_PURE_PYTHON"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from transom._types import Message, Receive, Scope, Send
-from transom.exceptions import ClientDisconnected
+from transom.exceptions import ClientDisconnected, LocalProtocolError
 from transom.http.websocket import (
     BytesMessage,
     CloseReceived,
@@ -517,6 +517,44 @@ async def test_websocket_app_error_after_accept_closes_1011(
         peer.send_text("go")
         assert (await peer.closed_with()).code == 1011
     assert "Exception in ASGI application" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        ({"type": "websocket.send", "text": b"x"}, "'text' must be str"),
+        ({"type": "websocket.send", "bytes": "x"}, "'bytes' must be bytes"),
+        ({"type": "websocket.send"}, "needs 'text' or 'bytes'"),
+        ({"type": "websocket.close", "code": "1000"}, "'code' must be int"),
+        ({"type": "websocket.close", "code": 1000, "reason": b"bye"}, "'reason' must be str"),
+        ({"type": "websocket.close", "code": 1006}, "may not be sent"),
+    ],
+    ids=["text-bytes", "bytes-str", "no-data", "code-str", "reason-bytes", "code-1006"],
+)
+async def test_websocket_bad_app_values_raise_local_protocol_error(
+    serve_ws: StartServer, peers: Any, message: Message, says: str
+) -> None:
+    """What an app sends is judged by the server, the same way in every build:
+    a LocalProtocolError naming the field, then the app's error closes 1011."""
+    outcome: list[BaseException] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await receive()
+        try:
+            await send(message)
+        except Exception as exc:
+            outcome.append(exc)
+            raise
+
+    server = await serve_ws(app)
+    peer = await peers(server.port)
+    peer.send_text("go")
+    assert (await peer.closed_with()).code == 1011
+    assert len(outcome) == 1
+    assert type(outcome[0]) is LocalProtocolError, outcome
+    assert says in str(outcome[0])
 
 
 async def test_websocket_send_after_the_client_left_raises(

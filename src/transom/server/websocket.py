@@ -261,13 +261,23 @@ class WebSocketSession(asyncio.Protocol):
         if kind == "websocket.send" and self.phase == _OPEN:
             conn = self.conn
             assert conn is not None  # invariant: set on accept
+            # The app's values are judged here (the core's typed methods
+            # would raise TypeError): a LocalProtocolError names the field.
             text = message.get("text")
             if text is not None:
+                if type(text) is not str:
+                    raise LocalProtocolError(
+                        f"websocket.send 'text' must be str, not {type(text).__name__}"
+                    )
                 frame = conn.send_text(text)
             else:
                 data = message.get("bytes")
                 if data is None:
                     raise LocalProtocolError("websocket.send needs 'text' or 'bytes'")
+                if not isinstance(data, (bytes, bytearray, memoryview)):
+                    raise LocalProtocolError(
+                        f"websocket.send 'bytes' must be bytes, not {type(data).__name__}"
+                    )
                 frame = conn.send_bytes(data)
             self.transport.write(frame)
             if self._held and not self._queue:
@@ -359,7 +369,14 @@ class WebSocketSession(asyncio.Protocol):
         phase = self.phase
         if phase == _OPEN:
             code = message.get("code")
-            self._send_close(1000 if code is None else code, message.get("reason") or "")
+            reason = message.get("reason") or ""
+            if code is None:
+                code = 1000
+            elif type(code) is not int:
+                raise LocalProtocolError(f"websocket.close 'code' must be int, not {code!r}")
+            if type(reason) is not str:
+                raise LocalProtocolError(f"websocket.close 'reason' must be str, not {reason!r}")
+            self._send_close(code, reason)
         elif phase < _RESPONSE and self._disconnect is None:
             # ASGI: a close before the accept refuses the handshake with 403.
             self._gone(1006)

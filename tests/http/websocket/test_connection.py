@@ -282,16 +282,20 @@ def test_text_ending_in_an_incomplete_sequence_fails(role: Role) -> None:
 
 def test_send_misuse(role: Role) -> None:
     conn = WebSocketConnection(role)
-    with pytest.raises(LocalProtocolError):
+    # A wrong type is a TypeError, as from any typed API (in the compiled
+    # build, mypyc's argument check raises it).
+    with pytest.raises(TypeError, match="str"):
         conn.send_text(b"bytes")  # type: ignore[arg-type]  # misuse on purpose
     with pytest.raises(LocalProtocolError):
         conn.send_text("\ud800")
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(TypeError, match="bytes"):
         conn.send_bytes("text")  # type: ignore[arg-type]  # misuse on purpose
     with pytest.raises(LocalProtocolError):
         conn.send_ping(bytes(126))
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(TypeError):
         conn.send_pong("x")  # type: ignore[arg-type]  # misuse on purpose
+    with pytest.raises(TypeError):
+        conn.send_close("1000")  # type: ignore[arg-type]  # misuse on purpose
     with pytest.raises(LocalProtocolError):
         conn.send_close(1006)
     assert conn.state is WebSocketState.OPEN

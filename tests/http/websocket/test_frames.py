@@ -105,7 +105,9 @@ def test_close_payload_refuses(code: int, reason: str) -> None:
 
 
 def test_close_payload_refuses_wrong_types() -> None:
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(TypeError, match="int"):
         close_payload("1000", "")  # type: ignore[arg-type]  # misuse on purpose
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(TypeError, match="str"):
         close_payload(1000, b"x")  # type: ignore[arg-type]  # misuse on purpose
+    with pytest.raises(TypeError, match="str"):
+        close_payload(1005, b"x")  # type: ignore[arg-type]  # misuse on purpose

@@ -64,11 +64,10 @@ from __future__ import annotations
 import codecs
 import enum
 import zlib
-from dataclasses import dataclass
 from os import urandom
 from typing import Any
 
-from transom.exceptions import ConfigurationError, LocalProtocolError
+from transom.exceptions import LocalProtocolError
 from transom.http.connection import Role
 from transom.http.websocket import frames
 from transom.http.websocket.deflate import PerMessageDeflate
@@ -96,6 +95,7 @@ from transom.http.websocket.frames import (
     is_valid_received_code,
     mask_in_place,
 )
+from transom.http.websocket.limits import WebSocketLimits
 
 __all__ = ["WebSocketConnection", "WebSocketLimits", "WebSocketState"]
 
@@ -106,25 +106,6 @@ class WebSocketState(enum.Enum):
     OPEN = "open"
     CLOSING = "closing"
     CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class WebSocketLimits:
-    """Bounds on what a peer may send; a breach fails the connection with 1009."""
-
-    max_frame_size: int = 16 * 1024 * 1024  # payload bytes of one frame, on the wire
-    max_message_size: int = 16 * 1024 * 1024  # a whole message, reassembled and inflated
-    # High-water mark in bytes: the I/O layer stops reading while
-    # ``buffered`` is above it (not enforced here: the core never refuses input).
-    max_queue: int = 1024 * 1024
-
-    def __post_init__(self) -> None:
-        for name in ("max_frame_size", "max_message_size", "max_queue"):
-            value = getattr(self, name)
-            if type(value) is not int or value < 1:
-                raise ConfigurationError(
-                    f"WebSocketLimits.{name} must be an int >= 1, not {value!r}"
-                )
 
 
 _OPEN = WebSocketState.OPEN
@@ -536,10 +517,11 @@ class WebSocketConnection:
         """A text message as a frame (RFC 6455 §5.6)."""
         if self._state is not _OPEN:
             raise LocalProtocolError(f"cannot send a message on a {self._state.value} WebSocket")
+        if type(text) is not str:
+            # A TypeError, as the compiled build's argument check raises.
+            raise TypeError(f"send_text() takes str, not {type(text).__name__}")
         try:
             data = text.encode()
-        except AttributeError:
-            raise LocalProtocolError(f"send_text() takes str, not {type(text).__name__}") from None
         except UnicodeEncodeError as exc:
             raise LocalProtocolError(f"text not encodable as UTF-8: {exc}") from None
         deflate = self._deflate
@@ -557,7 +539,7 @@ class WebSocketConnection:
             raise LocalProtocolError(f"cannot send a message on a {self._state.value} WebSocket")
         if type(data) is not bytes:
             if not isinstance(data, (bytes, bytearray, memoryview)):
-                raise LocalProtocolError(f"send_bytes() takes bytes, not {type(data).__name__}")
+                raise TypeError(f"send_bytes() takes bytes, not {type(data).__name__}")
             data = bytes(data)
         deflate = self._deflate
         if deflate is not None:
@@ -568,25 +550,25 @@ class WebSocketConnection:
             return _data_frame(0x80 | OP_BINARY, data, self._client)
         return _BINARY_HEADS[len(data)] + data
 
-    def send_ping(self, payload: bytes = b"") -> bytes:
+    def send_ping(self, payload: bytes | bytearray | memoryview = b"") -> bytes:
         """A ping frame (§5.5.2); ``payload`` at most 125 bytes."""
         return self._send_control(OP_PING, payload)
 
-    def send_pong(self, payload: bytes = b"") -> bytes:
+    def send_pong(self, payload: bytes | bytearray | memoryview = b"") -> bytes:
         """An unsolicited pong frame (§5.5.3), e.g. as a heartbeat."""
         return self._send_control(OP_PONG, payload)
 
-    def _send_control(self, opcode: int, payload: bytes) -> bytes:
+    def _send_control(self, opcode: int, payload: bytes | bytearray | memoryview) -> bytes:
         if self._state is not _OPEN:
             raise LocalProtocolError(
                 f"cannot send a ping or pong on a {self._state.value} WebSocket"
             )
         if not isinstance(payload, (bytes, bytearray, memoryview)):
-            raise LocalProtocolError(f"payload must be bytes, not {type(payload).__name__}")
-        payload = bytes(payload)
-        if len(payload) > MAX_CONTROL_PAYLOAD:
+            raise TypeError(f"payload must be bytes, not {type(payload).__name__}")
+        data = bytes(payload)
+        if len(data) > MAX_CONTROL_PAYLOAD:
             raise LocalProtocolError("control frame payload over 125 bytes (RFC 6455 §5.5)")
-        return _control_frame(0x80 | opcode, payload, self._client)
+        return _control_frame(0x80 | opcode, data, self._client)
 
     def send_close(self, code: int = 1000, reason: str = "") -> bytes:
         """Our close frame (§5.5.1); 1005 sends one without a status code.

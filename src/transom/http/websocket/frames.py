@@ -135,16 +135,20 @@ def close_payload(code: int, reason: str) -> bytes:
 
     ``code`` 1005 means a close frame without a status code (and so no
     reason). Raises ``LocalProtocolError`` for a code that may not be sent
-    or a reason over 123 bytes (the payload limit of §5.5 less the code).
+    or a reason over 123 bytes (the payload limit of §5.5 less the code),
+    ``TypeError`` for a code that is not an int or a reason that is not a str.
     """
+    # TypeError for a wrong type, as the compiled build's argument check raises.
+    if not isinstance(code, int):
+        raise TypeError(f"close code must be int, not {type(code).__name__}")
+    if not isinstance(reason, str):
+        raise TypeError(f"close reason must be str, not {type(reason).__name__}")
     if code == 1005:
         if reason:
             raise LocalProtocolError("a close reason needs a status code (not 1005)")
         return b""
-    if type(code) is not int or not is_valid_received_code(code):
+    if not is_valid_received_code(code):
         raise LocalProtocolError(f"close code {code!r} may not be sent (RFC 6455 §7.4)")
-    if not isinstance(reason, str):
-        raise LocalProtocolError(f"close reason must be str, not {type(reason).__name__}")
     encoded = reason.encode("utf-8")
     if len(encoded) > MAX_CONTROL_PAYLOAD - 2:
         raise LocalProtocolError("close reason longer than 123 bytes (RFC 6455 §5.5)")
