@@ -81,7 +81,7 @@ import os
 from collections import deque
 from collections.abc import Awaitable, Generator, Sequence
 from types import CoroutineType, coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from transom._types import ASGIApp, Message, Scope
 from transom.exceptions import ClientDisconnected, LocalProtocolError
@@ -110,9 +110,14 @@ logger = logging.getLogger("transom.error")
 #: Seconds an app may take to react to a message before the frames after it
 #: are parsed anyway (see "One message at a time").
 HOLD_GRACE = 1.0
-_CONNECTING, _HANDSHAKE, _RESPONSE, _OPEN, _CLOSED = range(5)
-_CLOSE = (b"connection", b"close")
-_TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
+# The session's phases, in order (compared with < and >).
+_CONNECTING: Final = 0
+_HANDSHAKE: Final = 1
+_RESPONSE: Final = 2
+_OPEN: Final = 3
+_CLOSED: Final = 4
+_CLOSE: Final = (b"connection", b"close")
+_TEXT_PLAIN: Final = (b"content-type", b"text/plain; charset=utf-8")
 _CONNECT: Message = {"type": "websocket.connect"}
 
 
@@ -257,13 +262,16 @@ class WebSocketSession(asyncio.Protocol):
         return await _parked(waiter)
 
     async def send(self, message: Message) -> None:
-        kind = message["type"]
+        # Apps send dicts; typed as one, the reads below are dict operations
+        # in the compiled build rather than generic mapping calls.
+        msg: dict[str, Any] = message if type(message) is dict else dict(message)
+        kind = msg["type"]
         if kind == "websocket.send" and self.phase == _OPEN:
             conn = self.conn
             assert conn is not None  # invariant: set on accept
             # The app's values are judged here (the core's typed methods
             # would raise TypeError): a LocalProtocolError names the field.
-            text = message.get("text")
+            text = msg.get("text")
             if text is not None:
                 if type(text) is not str:
                     raise LocalProtocolError(
@@ -271,7 +279,7 @@ class WebSocketSession(asyncio.Protocol):
                     )
                 frame = conn.send_text(text)
             else:
-                data = message.get("bytes")
+                data = msg.get("bytes")
                 if data is None:
                     raise LocalProtocolError("websocket.send needs 'text' or 'bytes'")
                 if not isinstance(data, (bytes, bytearray, memoryview)):

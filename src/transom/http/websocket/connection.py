@@ -65,7 +65,7 @@ import codecs
 import enum
 import zlib
 from os import urandom
-from typing import Any
+from typing import Any, Final
 
 from transom.exceptions import LocalProtocolError
 from transom.http.connection import Role
@@ -108,24 +108,28 @@ class WebSocketState(enum.Enum):
     CLOSED = "closed"
 
 
-_OPEN = WebSocketState.OPEN
-_CLOSING = WebSocketState.CLOSING
-_CLOSED = WebSocketState.CLOSED
-_CLIENT = Role.CLIENT  # a global: enum attribute access is slow on CPython 3.11
+_OPEN: Final = WebSocketState.OPEN
+_CLOSING: Final = WebSocketState.CLOSING
+_CLOSED: Final = WebSocketState.CLOSED
+_CLIENT: Final = Role.CLIENT  # a global: enum attribute access is slow on CPython 3.11
 
-_AT_HEAD = -1  # _frame_left: the next bytes are a frame head
-_FINISHED = -2  # _frame_left: no more events
-_FAST_LIMIT = 0xFFFF  # the fast path takes frames with a 7- or 16-bit length
-_LANES_FROM = frames._LANES_FROM  # where apply_mask changes strategy
-_CONTROL_OPS = (OP_CLOSE, OP_PING, OP_PONG)
+_AT_HEAD: Final = -1  # _frame_left: the next bytes are a frame head
+_FINISHED: Final = -2  # _frame_left: no more events
+_FAST_LIMIT: Final = 0xFFFF  # the fast path takes frames with a 7- or 16-bit length
+_LANES_FROM: Final = frames._LANES_FROM  # where apply_mask changes strategy
+_CONTROL_OPS: Final = (OP_CLOSE, OP_PING, OP_PONG)
 # Unmasked heads of small frames, by payload length.
-_TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, size)) for size in range(126))
-_BINARY_HEADS = tuple(bytes((0x80 | OP_BINARY, size)) for size in range(126))
-_new_decoder = codecs.getincrementaldecoder("utf-8")
+_TEXT_HEADS: Final = tuple(bytes((0x80 | OP_TEXT, size)) for size in range(126))
+_BINARY_HEADS: Final = tuple(bytes((0x80 | OP_BINARY, size)) for size in range(126))
+_new_decoder: Final = codecs.getincrementaldecoder("utf-8")
 # For a masked payload of 0-125 bytes: what turns the 32-bit key into the
 # key repeated over whole words, and the bytes of the payload itself.
-_KEY_TIMES = tuple(sum(1 << (32 * word) for word in range((size + 3) // 4)) for size in range(126))
-_LOW_BYTES = tuple((1 << (8 * size)) - 1 for size in range(126))
+_KEY_TIMES: Final = tuple(
+    sum(1 << (32 * word) for word in range((size + 3) // 4)) for size in range(126)
+)
+_LOW_BYTES: Final = tuple((1 << (8 * size)) - 1 for size in range(126))
+# Bound once: compiled, ``int.from_bytes`` would be a method looked up by name per call.
+_from_bytes: Final = int.from_bytes
 
 
 class _Failure(Exception):
@@ -260,7 +264,7 @@ class WebSocketConnection:
                                 # The key and the payload as one int (little-endian:
                                 # the key in the low 32 bits); the key times
                                 # 0x...0000000100000001 is the key repeated (§5.3).
-                                frame = int.from_bytes(buf[start:end], "little")
+                                frame = _from_bytes(buf[start:end], "little")
                                 mask = (frame & 0xFFFFFFFF) * _KEY_TIMES[size]
                                 payload = ((frame >> 32 ^ mask) & _LOW_BYTES[size]).to_bytes(
                                     size, "little"

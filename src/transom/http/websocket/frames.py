@@ -27,6 +27,7 @@ the crossover was measured (see ``_LANES_FROM``).
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from transom.exceptions import LocalProtocolError
 
@@ -45,24 +46,24 @@ __all__ = [
 ]
 
 # RFC 6455 §5.2 opcodes.
-OP_CONTINUATION = 0x0
-OP_TEXT = 0x1
-OP_BINARY = 0x2
-OP_CLOSE = 0x8
-OP_PING = 0x9
-OP_PONG = 0xA
+OP_CONTINUATION: Final = 0x0
+OP_TEXT: Final = 0x1
+OP_BINARY: Final = 0x2
+OP_CLOSE: Final = 0x8
+OP_PING: Final = 0x9
+OP_PONG: Final = 0xA
 
-MAX_CONTROL_PAYLOAD = 125  # §5.5: control frames carry at most 125 payload bytes
+MAX_CONTROL_PAYLOAD: Final = 125  # §5.5: control frames carry at most 125 payload bytes
 
-PACK_16 = struct.Struct("!BBH").pack  # head byte, 126 (| MASK), 16-bit length
-PACK_64 = struct.Struct("!BBQ").pack  # head byte, 127 (| MASK), 64-bit length
+PACK_16: Final = struct.Struct("!BBH").pack  # head byte, 126 (| MASK), 16-bit length
+PACK_64: Final = struct.Struct("!BBQ").pack  # head byte, 127 (| MASK), 64-bit length
 
 # Payloads this long or longer are masked lane by lane with bytes.translate
 # (measured on CPython 3.11: equal at 512 bytes; at 64 bytes the int way
 # takes 2/3 of the time, at 1 MiB the lanes take under 1/3).
-_LANES_FROM = 512
+_LANES_FROM: Final = 512
 # _XOR_TABLES[k] maps every byte b to b ^ k.
-_XOR_TABLES = tuple(bytes(b ^ k for b in range(256)) for k in range(256))
+_XOR_TABLES: Final = tuple(bytes(b ^ k for b in range(256)) for k in range(256))
 
 
 def apply_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
