@@ -3,7 +3,8 @@ optional compiled hot path.
 
 The modules listed in ``src/transom/_build.py`` are compiled with mypyc into
 one extension, ``transom._compiled__mypyc`` (plus one small module per source
-file that loads its part). When that is not possible (no C compiler or no
+file that loads its part), and its ``C_MODULES`` are built from their C
+sources. When that is not possible (no C compiler or no
 Python headers, mypyc missing, not CPython), or ``TRANSOM_PURE_PYTHON=1`` is
 set, the package installs as pure Python, which behaves the same, only more
 slowly; one line on standard error says so (``pip install -v`` shows it), and
@@ -19,13 +20,14 @@ import runpy
 import sys
 from typing import Any
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "src")
 _build = runpy.run_path(os.path.join(SRC, "transom", "_build.py"))
 MODULES: tuple[str, ...] = _build["COMPILED_MODULES"]
+C_MODULES: tuple[str, ...] = _build["C_MODULES"]
 PURE_ENV: str = _build["PURE_ENV"]
 GROUP = "transom._compiled"
 
@@ -88,9 +90,14 @@ def compiled_extensions() -> list[Any]:
     if in_place():
         remove_compiled_leftovers()  # a module dropped from the list must not linger
     try:
-        return list(mypycify([*options, *paths], opt_level="3", group_name=GROUP))
+        extensions = list(mypycify([*options, *paths], opt_level="3", group_name=GROUP))
     except (Exception, SystemExit) as exc:  # mypy reports errors by exiting
         return pure(f"mypyc could not translate the hot path ({exc!r})")
+    # The modules written in C, built with the others (and, like them, all or none).
+    for name in C_MODULES:
+        source = os.path.join("src", *name.split(".")) + ".c"
+        extensions.append(Extension(name, [source]))
+    return extensions
 
 
 class OptionalBuildExt(build_ext):

@@ -35,6 +35,7 @@ from typing import Final
 
 __all__ = [
     "COMPILED_MODULES",
+    "C_MODULES",
     "PURE_ENV",
     "Build",
     "build",
@@ -60,6 +61,9 @@ COMPILED_MODULES: Final = (
     "transom.http.websocket.connection",
     "transom.server.websocket",
 )
+#: Written in C, built with the modules above (``setup.py``): the WebSocket
+#: masking that ``transom.http.websocket.frames`` uses where it exists.
+C_MODULES: Final = ("transom.http.websocket._mask",)
 #: Set to ``1`` when installing to skip compilation (the pure-Python build).
 PURE_ENV: Final = "TRANSOM_PURE_PYTHON"
 _TOLERANCE: Final = 2.0  # seconds
@@ -97,21 +101,23 @@ def _is_extension(path: str | None) -> bool:
 
 
 def build() -> Build:
-    """Which of ``COMPILED_MODULES`` are compiled in this installation."""
-    compiled = tuple(name for name in COMPILED_MODULES if _is_extension(_origin(name)))
-    pure = tuple(name for name in COMPILED_MODULES if name not in compiled)
+    """Which of ``COMPILED_MODULES`` and ``C_MODULES`` are compiled in this installation."""
+    names = COMPILED_MODULES + C_MODULES
+    compiled = tuple(name for name in names if _is_extension(_origin(name)))
+    pure = tuple(name for name in names if name not in compiled)
     return Build(compiled, pure)
 
 
 def stale() -> list[str]:
     """Compiled modules whose source file was changed after they were built."""
     found = []
-    for name in COMPILED_MODULES:
+    for name in COMPILED_MODULES + C_MODULES:
         path = _origin(name)
         if not _is_extension(path):
             continue
         assert path is not None  # narrowed by _is_extension
-        source = os.path.join(os.path.dirname(path), name.rpartition(".")[2] + ".py")
+        suffix = ".c" if name in C_MODULES else ".py"
+        source = os.path.join(os.path.dirname(path), name.rpartition(".")[2] + suffix)
         try:
             # The tolerance: installing a wheel writes both files in one go, in
             # any order; an edit comes later than that.
@@ -126,12 +132,16 @@ def describe() -> str:
     """One line for ``--version`` and the server's start-up log."""
     found = build()
     if found.kind == "compiled":
-        text = f"compiled hot path (mypyc, {len(found.compiled)} modules)"
+        text = (
+            f"compiled hot path (mypyc, {len(COMPILED_MODULES)} modules; "
+            f"C, {len(C_MODULES)} module)"
+        )
     elif found.kind == "pure":
         text = "pure Python"
     else:
         text = (
-            f"mixed build: {len(found.compiled)} of {len(COMPILED_MODULES)} hot modules "
+            f"mixed build: {len(found.compiled)} of {len(found.compiled) + len(found.pure)} "
+            "hot modules "
             "compiled; reinstall transom"
         )
     old = stale()

@@ -99,10 +99,28 @@ def test_cli_ws_server_close_ends_the_session() -> None:
         ws.close(4000, "go away")
 
     with thread_server(closer) as port:
-        result = ws_cli("--ws", f":{port}")
-    assert result.returncode == 1
-    assert result.stdout == "bye\n"
-    assert "4000: go away" in result.stderr
+        # Standard input stays open: at its end the CLI would close first.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "transom", "http", "--ws", f":{port}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        assert process.stdin and process.stdout and process.stderr
+        try:
+            stdout = process.stdout.read()  # until the CLI exits
+            stderr = process.stderr.read()
+            process.wait(timeout=30)
+        finally:
+            process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout, process.stderr):
+                stream.close()
+    assert process.returncode == 1
+    assert stdout == "bye\n"
+    assert "4000: go away" in stderr
 
 
 def test_cli_ws_refused_handshake_exits_like_an_http_error() -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import threading
 from typing import IO, Any
@@ -130,15 +131,29 @@ def _refused(exc: WebSocketHandshakeError) -> int:
 def _start_reader(
     stdin: IO[bytes], lines: asyncio.Queue[bytes | None], loop: asyncio.AbstractEventLoop
 ) -> None:
-    """A daemon thread feeding stdin's lines to ``lines`` (None at the end)."""
+    """A daemon thread feeding stdin's lines to ``lines`` (None at the end).
+
+    The thread reads a file object of its own on a duplicate of stdin's
+    descriptor. When the session ends (the server closed) while it still waits
+    for a line, the interpreter shuts down around it; had it been reading
+    ``sys.stdin`` itself, closing that at shutdown would need the lock the
+    thread holds, and CPython aborts the process ("could not acquire lock for
+    <stdin> at interpreter shutdown").
+    """
+    try:
+        source: IO[bytes] = open(os.dup(stdin.fileno()), "rb")  # noqa: SIM115  # the thread's
+    except (OSError, ValueError):  # no descriptor (io.UnsupportedOperation is both)
+        source = stdin
 
     def read() -> None:
         try:
-            for line in iter(stdin.readline, b""):
+            for line in iter(source.readline, b""):
                 loop.call_soon_threadsafe(lines.put_nowait, line)
         except (OSError, ValueError):
             pass
         finally:
+            if source is not stdin:
+                source.close()
             with contextlib.suppress(RuntimeError):  # the loop is already closed
                 loop.call_soon_threadsafe(lines.put_nowait, None)
 

@@ -21,11 +21,20 @@ from transom.server.runner import run
 __all__ = ["build_parser", "run_command"]
 
 
+class _Version(argparse.Action):
+    """``--version``: the version line as it is (argparse's own action wraps
+    it to the terminal's width), found only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="transom run", description="Serve an ASGI application.")
     add = p.add_argument
     add("app", metavar="MODULE:ATTR", help="the ASGI app to serve, e.g. main:app")
-    add("--version", action="version", version=version_line(),
+    add("--version", action=_Version, nargs=0,
         help="print the version and the build (compiled or pure Python)")  # fmt: skip
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     add("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks one)")

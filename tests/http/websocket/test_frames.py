@@ -41,6 +41,47 @@ def test_apply_mask_both_strategies_agree() -> None:
     assert apply_mask(bytearray(data[:100]), bytearray(b"abcd")) == _slow_mask(data[:100], b"abcd")
 
 
+@pytest.mark.parametrize("size", [0, 1, 3, 7, 8, 9, 64, 125, 126, 511, 512, 65535, 100_003])
+@pytest.mark.parametrize("key_at", [0, 2, 5])
+def test_unmask_takes_the_payload_from_the_buffer(size: int, key_at: int) -> None:
+    key = b"\x01\x80\xfe\x7f"
+    payload = (bytes(range(256)) * (size // 256 + 1))[:size]
+    buf = bytearray(b"h" * key_at + key + _slow_mask(payload, key) + b"next frame")
+    assert frames.unmask(buf, key_at, size) == payload
+    assert frames.py_unmask(buf, key_at, size) == payload
+
+
+@given(st.binary(max_size=2 * frames._LANES_FROM), st.binary(min_size=4, max_size=4))
+def test_the_c_masking_matches_the_python_reference(data: bytes, mask: bytes) -> None:
+    """The compiled build's C functions against the Python ones (the reference)."""
+    expected = _slow_mask(data, mask)
+    assert frames.py_apply_mask(data, mask) == expected
+    assert frames.py_unmask(bytearray(b"xy" + mask + expected), 2, len(data)) == data
+    try:
+        from transom.http.websocket import _mask
+    except ImportError:
+        assert not frames._C_UNMASK and not frames._C_APPLY_MASK  # the pure build
+        return
+    assert frames._C_UNMASK is _mask.unmask and frames._C_APPLY_MASK is _mask.apply_mask
+    assert _mask.apply_mask(data, mask) == expected
+    assert _mask.apply_mask(memoryview(bytearray(data)), bytearray(mask)) == expected
+    assert _mask.unmask(bytearray(b"xy" + mask + expected + b"z"), 2, len(data)) == data
+
+
+def test_the_c_masking_refuses_bad_arguments() -> None:
+    _mask = pytest.importorskip("transom.http.websocket._mask", reason="the pure-Python build")
+    with pytest.raises(ValueError, match="4 bytes"):
+        _mask.apply_mask(b"data", b"abc")
+    with pytest.raises(ValueError, match="past the buffer"):
+        _mask.unmask(bytearray(10), 2, 5)  # 2 + 4 + 5 > 10
+    with pytest.raises(ValueError, match="past the buffer"):
+        _mask.unmask(bytearray(10), -1, 1)
+    with pytest.raises(TypeError):
+        _mask.unmask("not a buffer", 0, 0)
+    with pytest.raises(TypeError):
+        _mask.apply_mask(b"x")
+
+
 def test_build_frame_rfc_examples() -> None:
     # RFC 6455 §5.7.
     assert build_frame(OP_TEXT, b"Hello") == b"\x81\x05\x48\x65\x6c\x6c\x6f"

@@ -94,6 +94,7 @@ from transom.http.websocket.frames import (
     close_payload,
     is_valid_received_code,
     mask_in_place,
+    unmask,
 )
 from transom.http.websocket.limits import WebSocketLimits
 
@@ -122,14 +123,6 @@ _CONTROL_OPS: Final = (OP_CLOSE, OP_PING, OP_PONG)
 _TEXT_HEADS: Final = tuple(bytes((0x80 | OP_TEXT, size)) for size in range(126))
 _BINARY_HEADS: Final = tuple(bytes((0x80 | OP_BINARY, size)) for size in range(126))
 _new_decoder: Final = codecs.getincrementaldecoder("utf-8")
-# For a masked payload of 0-125 bytes: what turns the 32-bit key into the
-# key repeated over whole words, and the bytes of the payload itself.
-_KEY_TIMES: Final = tuple(
-    sum(1 << (32 * word) for word in range((size + 3) // 4)) for size in range(126)
-)
-_LOW_BYTES: Final = tuple((1 << (8 * size)) - 1 for size in range(126))
-# Bound once: compiled, ``int.from_bytes`` would be a method looked up by name per call.
-_from_bytes: Final = int.from_bytes
 
 
 class _Failure(Exception):
@@ -260,25 +253,7 @@ class WebSocketConnection:
                     if self._mask_bit:
                         end = start + 4 + size
                         if len(buf) >= end:
-                            if size < 126:
-                                # The key and the payload as one int (little-endian:
-                                # the key in the low 32 bits); the key times
-                                # 0x...0000000100000001 is the key repeated (§5.3).
-                                frame = _from_bytes(buf[start:end], "little")
-                                mask = (frame & 0xFFFFFFFF) * _KEY_TIMES[size]
-                                payload = ((frame >> 32 ^ mask) & _LOW_BYTES[size]).to_bytes(
-                                    size, "little"
-                                )
-                            elif size < _LANES_FROM:  # apply_mask inlined
-                                key = buf[start : start + 4]
-                                mask = int.from_bytes(key * (size >> 2) + key[: size & 3], "little")
-                                payload = (
-                                    int.from_bytes(buf[start + 4 : end], "little") ^ mask
-                                ).to_bytes(size, "little")
-                            else:
-                                payload = mask_in_place(
-                                    buf[start + 4 : end], buf[start : start + 4]
-                                )
+                            payload = unmask(buf, start, size)
                             del buf[:end]
                             if head == 0x82:
                                 return BytesMessage(payload)

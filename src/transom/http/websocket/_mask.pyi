@@ -1,0 +1,6 @@
+# The C accelerator of frames.py (built with the compiled hot path; see _mask.c).
+
+def unmask(buffer: bytes | bytearray | memoryview, key_at: int, size: int, /) -> bytes: ...
+def apply_mask(
+    data: bytes | bytearray | memoryview, mask: bytes | bytearray | memoryview, /
+) -> bytes: ...
