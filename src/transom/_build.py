@@ -60,6 +60,7 @@ COMPILED_MODULES: Final = (
     "transom.http.websocket.frames",
     "transom.http.websocket.connection",
     "transom.server.websocket",
+    "transom.server.driven",
 )
 #: Written in C, built with the modules above (``setup.py``): the WebSocket
 #: masking that ``transom.http.websocket.frames`` uses where it exists.

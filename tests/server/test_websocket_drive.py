@@ -20,6 +20,7 @@ import pytest
 from transom._types import Message, Receive, Scope, Send
 from transom.server import Server, ServerConfig
 from transom.server.driven import Driven
+from transom.server.eager import EagerStarter
 
 from .rawhttp import WAIT
 from .test_websocket import Peer, StartServer, peers, serve_ws, wait_for
@@ -29,19 +30,38 @@ __all__ = ["peers", "serve_ws"]  # fixtures, imported to be used here
 tag: contextvars.ContextVar[str] = contextvars.ContextVar("tag", default="unset")
 
 
+class Steps:
+    """What ``Driven.step`` did for the sessions of a test: the values it
+    sent in directly, and those it left to the app's Task."""
+
+    def __init__(self) -> None:
+        self.made: list[Driven] = []
+
+    @property
+    def stepped(self) -> int:
+        return sum(driven.stepped for driven in self.made)
+
+    @property
+    def declined(self) -> int:
+        return sum(driven.declined for driven in self.made)
+
+    def counts(self) -> tuple[int, int]:
+        return self.stepped, self.declined
+
+
 @pytest.fixture
-def steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """What ``Driven.step`` answered, call by call (True: stepped directly)."""
-    answers: list[bool] = []
-    step = Driven.step
+def steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Steps]:
+    """Every ``Driven`` the server makes in a test, to read its counts."""
+    found = Steps()
+    spawn = EagerStarter.spawn
 
-    def counting(self: Driven, future: asyncio.Future[Any], value: Any) -> bool:
-        answer = step(self, future, value)
-        answers.append(answer)
-        return answer
+    def recording(self: EagerStarter, coro: Any, done: Any) -> Driven:
+        driven = spawn(self, coro, done)
+        found.made.append(driven)
+        return driven
 
-    monkeypatch.setattr(Driven, "step", counting)
-    yield answers
+    monkeypatch.setattr(EagerStarter, "spawn", recording)
+    yield found
 
 
 async def accepted(receive: Receive, send: Send) -> None:
@@ -59,7 +79,7 @@ async def echo_rounds(peer: Peer, count: int) -> list[str | bytes]:
 
 
 async def test_websocket_drive_messages_are_stepped_directly(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await accepted(receive, send)
@@ -69,11 +89,11 @@ async def test_websocket_drive_messages_are_stepped_directly(
     server = await serve_ws(app)
     peer = await peers(server.port)
     assert await echo_rounds(peer, 5) == ["0", "1", "2", "3", "4"]
-    assert steps == [True] * 5
+    assert steps.counts() == (5, 0)
 
 
 async def test_websocket_drive_current_task_is_the_same_across_messages(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     seen: list[asyncio.Task[Any] | None] = []
 
@@ -87,13 +107,13 @@ async def test_websocket_drive_current_task_is_the_same_across_messages(
     server = await serve_ws(app)
     peer = await peers(server.port)
     await echo_rounds(peer, 3)
-    assert all(steps) and len(steps) == 3
+    assert steps.counts() == (3, 0)
     assert seen[0] is not None and seen == [seen[0]] * 4
     assert seen[0] is not asyncio.current_task()
 
 
 async def test_websocket_drive_context_persists_and_stays_per_connection(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await accepted(receive, send)
@@ -114,12 +134,12 @@ async def test_websocket_drive_context_persists_and_stays_per_connection(
     second.send_text("b2")
     assert await second.message() == "b1"
     assert tag.get() == "unset"
-    assert steps == [True] * 4
+    assert steps.counts() == (4, 0)
 
 
 @pytest.mark.parametrize("pause", ["sleep0", "future", "sleep"])
 async def test_websocket_drive_app_awaiting_between_messages_hands_over(
-    serve_ws: StartServer, peers: Any, steps: list[bool], pause: str
+    serve_ws: StartServer, peers: Any, steps: Steps, pause: str
 ) -> None:
     async def wait() -> None:
         if pause == "sleep0":
@@ -144,11 +164,11 @@ async def test_websocket_drive_app_awaiting_between_messages_hands_over(
     peer.send_text("x")
     peer.send_text("y")  # in one go: the second waits for the app's reaction
     assert [await peer.message(), await peer.message()] == ["x", "y"]
-    assert steps and all(steps)
+    assert steps.stepped and not steps.declined
 
 
 async def test_websocket_drive_timeout_around_receive(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     timeouts = 0
     timed_out = asyncio.Event()
@@ -180,11 +200,11 @@ async def test_websocket_drive_timeout_around_receive(
     answer = await peer.message()
     assert isinstance(answer, str) and answer.startswith("b/")
     assert int(answer.split("/")[1]) >= count >= 1
-    assert steps and all(steps)
+    assert steps.stepped and not steps.declined
 
 
 async def test_websocket_drive_receive_in_a_child_task_is_not_stepped(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await accepted(receive, send)
@@ -197,11 +217,11 @@ async def test_websocket_drive_receive_in_a_child_task_is_not_stepped(
     server = await serve_ws(app)
     peer = await peers(server.port)
     assert await echo_rounds(peer, 3) == ["0", "1", "2"]
-    assert steps == [False] * 3  # the app's Task does not wait on the receive: resolved
+    assert steps.counts() == (0, 3)  # the app's Task does not wait on the receive: resolved
 
 
 async def test_websocket_drive_send_from_another_task_while_parked(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await accepted(receive, send)
@@ -224,7 +244,7 @@ async def test_websocket_drive_send_from_another_task_while_parked(
 
 
 async def test_websocket_drive_app_raising_in_a_step_closes_1011(
-    serve_ws: StartServer, peers: Any, steps: list[bool], caplog: pytest.LogCaptureFixture
+    serve_ws: StartServer, peers: Any, steps: Steps, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await accepted(receive, send)
@@ -238,14 +258,14 @@ async def test_websocket_drive_app_raising_in_a_step_closes_1011(
         assert (await peer.closed_with()).code == 1011
         peer.answer()
         assert await peer.tcp_closed()
-    assert steps == [True]
+    assert steps.counts() == (1, 0)
     records = [r for r in caplog.records if r.name == "transom.error"]
     assert len(records) == 1 and "Exception in ASGI application" in records[0].getMessage()
     assert isinstance(records[0].exc_info and records[0].exc_info[1], RuntimeError)
 
 
 async def test_websocket_drive_app_returning_in_a_step_closes_1000(
-    serve_ws: StartServer, peers: Any, steps: list[bool], caplog: pytest.LogCaptureFixture
+    serve_ws: StartServer, peers: Any, steps: Steps, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await accepted(receive, send)
@@ -258,7 +278,7 @@ async def test_websocket_drive_app_returning_in_a_step_closes_1000(
         peer.send_text("last")
         assert await peer.message() == "last"
         assert (await peer.closed_with()).code == 1000
-    assert steps == [True]
+    assert steps.counts() == (1, 0)
     assert not [r for r in caplog.records if r.name == "transom.error"]
 
 
@@ -292,7 +312,7 @@ async def test_websocket_drive_shutdown_while_parked_gives_1001(peers: Any) -> N
 
 
 async def test_websocket_drive_cancelled_while_parked_sees_cancellation(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     outcome: list[str] = []
     parked = asyncio.Event()
@@ -311,6 +331,7 @@ async def test_websocket_drive_cancelled_while_parked_sees_cancellation(
     server = await serve_ws(app)
     peer = await peers(server.port)
     assert await echo_rounds(peer, 1) == ["0"]
+    assert steps.counts() == (1, 0)
     await wait_for(parked)
     assert server.state is not None
     session = next(c for c in server.state.connections if hasattr(c, "task"))
@@ -319,11 +340,11 @@ async def test_websocket_drive_cancelled_while_parked_sees_cancellation(
     peer.send_text("after the cancel")  # not stepped: a cancellation is pending
     assert (await peer.closed_with()).code == 1000
     assert outcome == ["cancelled"]
-    assert steps[0] is True and True not in steps[1:]
+    assert steps.stepped == 1  # nothing more was stepped
 
 
 async def test_websocket_drive_starlette_endpoint_echoes(
-    serve_ws: StartServer, peers: Any, steps: list[bool]
+    serve_ws: StartServer, peers: Any, steps: Steps
 ) -> None:
     from starlette.applications import Starlette
     from starlette.routing import WebSocketRoute
@@ -341,7 +362,7 @@ async def test_websocket_drive_starlette_endpoint_echoes(
     server = await serve_ws(Starlette(routes=[WebSocketRoute("/ws", endpoint)]))
     peer = await peers(server.port)
     assert await echo_rounds(peer, 3) == ["0!", "1!", "2!"]
-    assert steps == [True] * 3
+    assert steps.counts() == (3, 0)
     peer.close()
     assert (await peer.closed_with()).code == 1000
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Final
 
 from transom.server.eager import AppCoroutine, Done
 
@@ -30,8 +30,10 @@ __all__ = ["Driven"]
 _enter_task = asyncio.tasks._enter_task
 _leave_task = asyncio.tasks._leave_task
 # What a direct step left for the driver (Driven._relay): yield a value, or end.
-_YIELD = 0
-_ENDED: Any = object()
+_YIELD: Final = 0
+_END: Final = 1
+# What the driver's next step is when the coroutine has ended.
+_ENDED: Final[Any] = object()
 
 
 class Driven:
@@ -52,7 +54,9 @@ class Driven:
         "_stepping",
         "context",
         "coro",
+        "declined",
         "loop",
+        "stepped",
         "task",
         "waiting_on",
     )
@@ -69,6 +73,10 @@ class Driven:
         self._relay: tuple[int, Any] | None = None
         self._outcome: BaseException | None = None  # how the coroutine ended
         self._stepping = False
+        #: How many values ``step`` sent in directly, and how many it left to
+        #: the Task (diagnostics; the tests read them).
+        self.stepped = 0
+        self.declined = 0
         self.task: asyncio.Task[None] = loop.create_task(_drive(self), context=self.context)
 
     def step(self, future: asyncio.Future[Any], value: Any) -> bool:
@@ -87,19 +95,22 @@ class Driven:
         """
         task = self.task
         if self.waiting_on is not future or self._stepping or task.cancelling():
+            self.declined += 1
             return False
         loop = self.loop
         try:
             _enter_task(loop, task)
         except RuntimeError:  # another task is running: not from a callback
+            self.declined += 1
             return False
+        self.stepped += 1
         self._stepping = True
         try:
             result = self._run(self._send, value)
         except StopIteration:
-            self._relay = (_ENDED, None)
+            self._relay = (_END, None)
         except BaseException as exc:  # reported by the driver, as it would have been
-            self._relay = (_ENDED, exc)
+            self._relay = (_END, exc)
         else:
             if result is future:
                 return True  # back on the same future: the Task still waits on it
