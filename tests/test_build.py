@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import types
 from pathlib import Path
@@ -43,6 +44,12 @@ def test_build_compiled_modules_are_the_ones_imported() -> None:
     for name in _build.COMPILED_MODULES:
         module = sys.modules.get(name) or __import__(name, fromlist=["_"])
         assert module.__file__ is not None and module.__file__.endswith(SUFFIXES), name
+    for name in _build.C_MODULES:  # the modules written in C, used where they exist
+        module = sys.modules.get(name) or __import__(name, fromlist=["_"])
+        assert module.__file__ is not None and module.__file__.endswith(SUFFIXES), name
+    from transom.http.websocket import frames
+
+    assert frames._C_UNMASK is not None and frames._C_APPLY_MASK is not None
     # The code itself lives in the one shared library, which is loaded.
     assert "transom._compiled__mypyc" in sys.modules
     from transom.http.connection import Connection
@@ -92,7 +99,7 @@ def _tree_copy(tmp_path: Path) -> Path:
     """setup.py, pyproject.toml and the sources, in a folder of their own."""
     tree = tmp_path / "tree"
     tree.mkdir()
-    for name in ("setup.py", "pyproject.toml", "README.md"):
+    for name in ("setup.py", "pyproject.toml", "README.md", "MANIFEST.in"):
         shutil.copy(ROOT / name, tree / name)
     shutil.copytree(
         ROOT / "src",
@@ -136,3 +143,15 @@ def test_build_without_a_compiler_installs_pure_python(tmp_path: Path) -> None:
     assert "installing the pure-Python build" in notices[0]
     built = [p for p in (tree / "src").rglob("*") if p.name.endswith(SUFFIXES)]
     assert built == []
+
+
+def test_build_sdist_carries_the_c_sources(tmp_path: Path) -> None:
+    """A build from the sdist compiles the C modules too: their sources are in it."""
+    tree = _tree_copy(tmp_path)
+    result = _setup(tree, "sdist", "-d", str(tmp_path / "dist"), PYTHONWARNINGS="ignore")
+    assert result.returncode == 0, result.stderr
+    (archive,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(archive) as sdist:
+        names = {name.partition("/")[2] for name in sdist.getnames()}
+    for module in _build.C_MODULES:
+        assert "src/" + module.replace(".", "/") + ".c" in names, module
