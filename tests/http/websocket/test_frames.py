@@ -68,14 +68,20 @@ def test_the_c_masking_matches_the_python_reference(data: bytes, mask: bytes) ->
     assert _mask.unmask(bytearray(b"xy" + mask + expected + b"z"), 2, len(data)) == data
 
 
+@pytest.mark.parametrize("version", ["python", "used"])
+def test_masking_refuses_bad_arguments_in_every_build(version: str) -> None:
+    apply = frames.py_apply_mask if version == "python" else frames.apply_mask
+    unmask = frames.py_unmask if version == "python" else frames.unmask
+    with pytest.raises(ValueError, match="4 bytes"):
+        apply(b"data", b"abc")
+    with pytest.raises(ValueError, match="past the buffer"):
+        unmask(bytearray(10), 2, 5)  # 2 + 4 + 5 > 10
+    with pytest.raises(ValueError, match="past the buffer"):
+        unmask(bytearray(10), -1, 1)
+
+
 def test_the_c_masking_refuses_bad_arguments() -> None:
     _mask = pytest.importorskip("transom.http.websocket._mask", reason="the pure-Python build")
-    with pytest.raises(ValueError, match="4 bytes"):
-        _mask.apply_mask(b"data", b"abc")
-    with pytest.raises(ValueError, match="past the buffer"):
-        _mask.unmask(bytearray(10), 2, 5)  # 2 + 4 + 5 > 10
-    with pytest.raises(ValueError, match="past the buffer"):
-        _mask.unmask(bytearray(10), -1, 1)
     with pytest.raises(TypeError):
         _mask.unmask("not a buffer", 0, 0)
     with pytest.raises(TypeError):

@@ -74,8 +74,8 @@ PACK_64: Final = struct.Struct("!BBQ").pack  # head byte, 127 (| MASK), 64-bit l
 # (measured on CPython 3.11: equal at 512 bytes; at 64 bytes the int way
 # takes 2/3 of the time, at 1 MiB the lanes take under 1/3).
 _LANES_FROM: Final = 512
-# _XOR_TABLES[k] maps every byte b to b ^ k.
 _Data = bytes | bytearray | memoryview
+# _XOR_TABLES[k] maps every byte b to b ^ k.
 _XOR_TABLES: Final = tuple(bytes(b ^ k for b in range(256)) for k in range(256))
 # For a masked payload of 0-125 bytes: what turns the 32-bit key into the
 # key repeated over whole words, and the bytes of the payload itself.
@@ -112,6 +112,8 @@ def unmask(buf: bytearray, key_at: int, size: int) -> bytes:
 
 def py_apply_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
     """``apply_mask`` in Python: the reference, and the pure-Python build's."""
+    if len(mask) != 4:
+        raise ValueError("a masking key is 4 bytes")
     size = len(data)
     if size < _LANES_FROM:
         if not size:
@@ -125,6 +127,8 @@ def py_unmask(buf: bytearray, key_at: int, size: int) -> bytes:
     """``unmask`` in Python: the reference, and the pure-Python build's."""
     start = key_at + 4
     end = start + size
+    if key_at < 0 or size < 0 or end > len(buf):
+        raise ValueError("unmask(): key and payload past the buffer's end")
     if size < 126:
         # The key and the payload as one int (little-endian: the key in the
         # low 32 bits); the key times 0x...0000000100000001 is the key repeated.
