@@ -21,10 +21,9 @@ def ws_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
-def interactive(*args: str, lines: list[str]) -> tuple[list[str], int, str]:
-    """Type each line and read its answer before the next (then end stdin):
-    what was printed, the exit code and stderr."""
-    process = subprocess.Popen(
+def cli_process(*args: str) -> subprocess.Popen[str]:
+    """``transom http ARGS`` with pipes for its three standard streams."""
+    return subprocess.Popen(
         [sys.executable, "-m", "transom", "http", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -32,6 +31,12 @@ def interactive(*args: str, lines: list[str]) -> tuple[list[str], int, str]:
         text=True,
         encoding="utf-8",
     )
+
+
+def interactive(*args: str, lines: list[str]) -> tuple[list[str], int, str]:
+    """Type each line and read its answer before the next (then end stdin):
+    what was printed, the exit code and stderr."""
+    process = cli_process(*args)
     assert process.stdin and process.stdout and process.stderr
     printed = []
     try:
@@ -100,14 +105,7 @@ def test_cli_ws_server_close_ends_the_session() -> None:
 
     with thread_server(closer) as port:
         # Standard input stays open: at its end the CLI would close first.
-        process = subprocess.Popen(
-            [sys.executable, "-m", "transom", "http", "--ws", f":{port}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
+        process = cli_process("--ws", f":{port}")
         assert process.stdin and process.stdout and process.stderr
         try:
             stdout = process.stdout.read()  # until the CLI exits
