@@ -60,9 +60,9 @@ def test_the_c_masking_matches_the_python_reference(data: bytes, mask: bytes) ->
     try:
         from transom.http.websocket import _mask
     except ImportError:
-        assert not frames._C_UNMASK and not frames._C_APPLY_MASK  # the pure build
+        assert frames.unmask is frames.py_unmask  # the pure build
         return
-    assert frames._C_UNMASK is _mask.unmask and frames._C_APPLY_MASK is _mask.apply_mask
+    assert frames.unmask is _mask.unmask and frames.apply_mask is _mask.apply_mask
     assert _mask.apply_mask(data, mask) == expected
     assert _mask.apply_mask(memoryview(bytearray(data)), bytearray(mask)) == expected
     assert _mask.unmask(bytearray(b"xy" + mask + expected + b"z"), 2, len(data)) == data

@@ -20,7 +20,7 @@ has no vectorised XOR on bytes, but it has two whole-buffer operations that
 run in C: ``int.from_bytes`` / XOR / ``to_bytes`` over the whole payload
 (fastest for small payloads: three C calls), and ``bytes.translate`` over
 each of the four byte lanes ``data[i::4]`` (fastest for large ones: the
-big-int conversions grow slower per byte). ``apply_mask`` picks by size;
+big-int conversions grow slower per byte). ``py_apply_mask`` picks by size;
 the crossover was measured (see ``_LANES_FROM``). ``unmask`` takes a frame's
 payload straight from the receive buffer.
 
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from types import ModuleType
 from typing import Final
 
 from transom.exceptions import LocalProtocolError
@@ -75,6 +76,7 @@ PACK_64: Final = struct.Struct("!BBQ").pack  # head byte, 127 (| MASK), 64-bit l
 # takes 2/3 of the time, at 1 MiB the lanes take under 1/3).
 _LANES_FROM: Final = 512
 _Data = bytes | bytearray | memoryview
+_Key = bytes | bytearray
 # _XOR_TABLES[k] maps every byte b to b ^ k.
 _XOR_TABLES: Final = tuple(bytes(b ^ k for b in range(256)) for k in range(256))
 # For a masked payload of 0-125 bytes: what turns the 32-bit key into the
@@ -87,31 +89,12 @@ _LOW_BYTES: Final = tuple((1 << (8 * size)) - 1 for size in range(126))
 _from_bytes: Final = int.from_bytes
 
 
-def apply_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
-    """``data`` XOR the 4-byte ``mask`` repeated (RFC 6455 §5.3); its own inverse.
+def py_apply_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
+    """``apply_mask`` in Python: the reference, and the pure-Python build's.
 
-    >>> apply_mask(apply_mask(b"hello", b"abcd"), b"abcd")
+    >>> py_apply_mask(py_apply_mask(b"hello", b"abcd"), b"abcd")
     b'hello'
     """
-    if _C_APPLY_MASK is not None:
-        return _C_APPLY_MASK(data, mask)
-    return py_apply_mask(data, mask)
-
-
-def unmask(buf: bytearray, key_at: int, size: int) -> bytes:
-    """The payload of a masked frame held in ``buf``: its 4-byte key at
-    ``key_at``, then ``size`` payload bytes (the caller checked they are there).
-
-    >>> unmask(bytearray(b"\\x81\\x82abcd" + apply_mask(b"hi", b"abcd")), 2, 2)
-    b'hi'
-    """
-    if _C_UNMASK is not None:
-        return _C_UNMASK(buf, key_at, size)
-    return py_unmask(buf, key_at, size)
-
-
-def py_apply_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
-    """``apply_mask`` in Python: the reference, and the pure-Python build's."""
     if len(mask) != 4:
         raise ValueError("a masking key is 4 bytes")
     size = len(data)
@@ -124,7 +107,11 @@ def py_apply_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray)
 
 
 def py_unmask(buf: bytearray, key_at: int, size: int) -> bytes:
-    """``unmask`` in Python: the reference, and the pure-Python build's."""
+    """``unmask`` in Python: the reference, and the pure-Python build's.
+
+    >>> py_unmask(bytearray(b"\\x81\\x82abcd" + py_apply_mask(b"hi", b"abcd")), 2, 2)
+    b'hi'
+    """
     start = key_at + 4
     end = start + size
     if key_at < 0 or size < 0 or end > len(buf):
@@ -142,14 +129,6 @@ def py_unmask(buf: bytearray, key_at: int, size: int) -> bytes:
     return _lanes(buf[start:end], buf[key_at:start])
 
 
-def mask_in_place(out: bytearray, mask: bytes | bytearray) -> bytes:
-    """``apply_mask`` for a large ``bytearray`` the caller gives up (it may
-    be overwritten): one copy fewer in pure Python."""
-    if _C_APPLY_MASK is not None:
-        return _C_APPLY_MASK(out, mask)
-    return _lanes(out, mask)
-
-
 def _lanes(out: bytearray, mask: bytes | bytearray) -> bytes:
     """Mask ``out`` (overwritten) lane by lane with ``bytes.translate``."""
     for lane in range(4):
@@ -157,26 +136,24 @@ def _lanes(out: bytearray, mask: bytes | bytearray) -> bytes:
     return bytes(out)
 
 
-def _accelerated_unmask() -> Callable[[bytearray, int, int], bytes] | None:
-    """``_mask.unmask``, where the C module was built."""
+def _c_module() -> ModuleType | None:
+    """``_mask``, the C versions, where the compiled build made it."""
     try:
         from transom.http.websocket import _mask
     except ImportError:
         return None
-    return _mask.unmask
+    return _mask
 
 
-def _accelerated_apply_mask() -> Callable[[_Data, _Data], bytes] | None:
-    """``_mask.apply_mask``, where the C module was built."""
-    try:
-        from transom.http.websocket import _mask
-    except ImportError:
-        return None
-    return _mask.apply_mask
-
-
-_C_UNMASK: Final = _accelerated_unmask()
-_C_APPLY_MASK: Final = _accelerated_apply_mask()
+_C: Final = _c_module()
+#: ``data`` XOR the 4-byte ``mask`` repeated (RFC 6455 §5.3); its own inverse.
+apply_mask: Final[Callable[[_Data, _Key], bytes]] = py_apply_mask if _C is None else _C.apply_mask
+#: The payload of a masked frame held in a buffer: ``unmask(buf, key_at, size)``,
+#: its 4-byte key at ``key_at``, then ``size`` payload bytes.
+unmask: Final[Callable[[bytearray, int, int], bytes]] = py_unmask if _C is None else _C.unmask
+#: ``apply_mask`` for a large ``bytearray`` the caller gives up (it may be
+#: overwritten): one copy fewer in pure Python.
+mask_in_place: Final[Callable[[bytearray, _Key], bytes]] = _lanes if _C is None else _C.apply_mask
 
 
 def build_frame(
