@@ -4,7 +4,11 @@ Every server runs an echo (``benchmarks/apps/ws_apps.py``): the raw ASGI
 app ``echo`` on transom (``transom run``, one worker) and on uvicorn with its
 ``websockets`` implementation (httptools, uvloop, no access log), aiohttp's
 own ``WebSocketResponse`` echo on uvloop, and, for reference, the same echo
-written with the transom framework (``transom-app``).
+written with the transom framework (``transom-app``). ``floor`` (not in the
+default list) is no server: a blocking-socket loop that answers each frame
+with the least possible work, the bound on what any server can reach on
+this machine, chiefly for ``small1``, where the kernel's round trip rules.
+It speaks no permessage-deflate, so it is left out of the deflate-on runs.
 
 Scenarios (``--scenario``), each with and without permessage-deflate:
 
@@ -50,14 +54,14 @@ import sys
 import time
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 HERE = Path(__file__).resolve().parent
 APPS = HERE / "apps"
 VENV_BIN = Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 SCENARIOS = {"small1": (1, 64), "small64": (64, 64), "large": (1, 1024 * 1024)}
-SERVERS = ("transom", "uvicorn", "aiohttp", "transom-app", "uvicorn-sansio")
+SERVERS = ("transom", "uvicorn", "aiohttp", "transom-app", "uvicorn-sansio", "floor")
 
 
 # -- servers ----------------------------------------------------------------
@@ -89,7 +93,8 @@ def command_for(name: str, port: int, deflate: bool) -> list[str]:
         command += ["--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
         command += ["--ws-per-message-deflate", "true" if deflate else "false"]
         return command
-    command = [*pin, sys.executable, str(APPS / "ws_apps.py"), "aiohttp", "--port", str(port)]
+    kind = "floor" if name == "floor" else "aiohttp"
+    command = [*pin, sys.executable, str(APPS / "ws_apps.py"), kind, "--port", str(port)]
     return command if deflate else [*command, "--no-deflate"]
 
 
@@ -192,7 +197,7 @@ class EchoClient(asyncio.Protocol):
         self.frame = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)
         key = base64.b64encode(os.urandom(16))
         lines = [
             b"GET / HTTP/1.1",
@@ -383,7 +388,7 @@ def main() -> None:
     for scenario in options.scenario.split(","):
         for mode in options.deflate.split(","):
             for _ in range(options.rounds):
-                order = servers[:]
+                order = [n for n in servers if not (n == "floor" and mode == "on")]
                 chooser.shuffle(order)
                 for name in order:
                     figures = measure(name, scenario, mode == "on", options.duration)
@@ -391,6 +396,8 @@ def main() -> None:
             unit = "MB/s" if scenario == "large" else "msg/s"
             print(f"\n{scenario}, deflate {mode} ({unit}, median of {options.rounds}):")
             for name in servers:
+                if (scenario, mode, name) not in results:
+                    continue
                 runs = results[(scenario, mode, name)]
                 rate = statistics.median(r for r, _ in runs)
                 cpu = statistics.median(c for _, c in runs)
