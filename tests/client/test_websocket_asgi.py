@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -193,3 +194,38 @@ def test_asgi_websocket_app_exception_sync() -> None:
         client.websocket("/fail") as ws,
     ):
         ws.receive()
+
+
+async def deaf(scope: Scope, receive: Receive, send: Send) -> None:
+    """Accepts, then waits on something else for ever: it never hears the disconnect."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": "tick"})
+    try:
+        await asyncio.Event().wait()
+    finally:
+        CANCELLED.append(True)
+
+
+CANCELLED: list[bool] = []
+
+
+async def test_asgi_websocket_app_deaf_to_the_disconnect_is_cancelled_after_close_timeout() -> None:
+    CANCELLED.clear()
+    transport = ASGITransport(deaf)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with client.websocket("/", close_timeout=0.2) as ws:
+            assert await ws.receive_text() == "tick"
+        assert CANCELLED == [True]
+        assert ws.close_code == 1000
+
+
+def test_asgi_websocket_app_deaf_to_the_disconnect_is_cancelled_sync() -> None:
+    CANCELLED.clear()
+    transport = ASGITransport(deaf)
+    with (
+        Client(transport=transport, base_url="http://testserver") as client,
+        client.websocket("/", close_timeout=0.2) as ws,
+    ):
+        assert ws.receive_text() == "tick"
+    assert CANCELLED == [True]

@@ -23,9 +23,13 @@ After ``websocket.close`` from the app, the caller's ``receive`` raises
 is closed with 1000, one that fails with 1011. The caller's ``close`` hands
 the app ``websocket.disconnect`` and waits for it to return; messages it
 sends meanwhile stay readable. An app ``send`` after that raises
-``ClientDisconnected``, as a server's does. An exception from the app is
-raised in the caller (``raise_app_exceptions``), at its next ``receive``
-or at ``close``; else it is only the 500 or the 1011.
+``ClientDisconnected``, as a server's does. An app that does neither (it
+waits on something else, as a push loop does) is cancelled once
+``close_timeout`` has passed, as over the network a client gives up on a
+server that does not answer its close: leaving the ``with`` block never
+waits longer than that (``close_timeout=None`` waits for the app's end).
+An exception from the app is raised in the caller (``raise_app_exceptions``),
+at its next ``receive`` or at ``close``; else it is only the 500 or the 1011.
 
 In-process there are no pings: ``ping()`` returns at once.
 """
@@ -79,6 +83,8 @@ class ASGISession:
         self._backend = transport.backend
         self._raise = transport.raise_app_exceptions
         self._offered = options.subprotocols
+        self._close_timeout = options.close_timeout
+        self._expired = False  # the app outlived close_timeout and was cancelled
         self._channel = self._backend.channel(16)  # app -> caller
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()  # caller -> app, on its loop
         self._pending: deque[str | bytes] = deque()
@@ -118,6 +124,8 @@ class ASGISession:
         try:
             await app(scope, receive, send)
         except asyncio.CancelledError:
+            if self._expired:  # close() is waiting for the app's last item
+                await self._channel.put((_END, None))
             raise
         except BaseException as exc:  # reported to the caller, like an HTTP app's
             self._error = exc
@@ -203,6 +211,8 @@ class ASGISession:
         self._released = True
         self._gone = True
         await self._deliver({"type": "websocket.disconnect", "code": code, "reason": reason})
+        if self._close_timeout is not None and not self._finished:
+            self._backend.call_soon(self._arm, self._close_timeout)
         # Wait for the app to return (its last item), keeping what it still says.
         while not self._finished:
             item = await self._channel.get()
@@ -213,6 +223,15 @@ class ASGISession:
         self._channel.close()
         await self.task.join()
         self._raise_error()
+
+    def _arm(self, seconds: float) -> None:
+        """On the app's loop: cancel the app if it is still running in ``seconds``."""
+        asyncio.get_running_loop().call_later(seconds, self._expire)
+
+    def _expire(self) -> None:
+        if not self.task.done():
+            self._expired = True
+            self.task.cancel()
 
     async def abort(self) -> None:
         self._released = self._gone = self._ended = True

@@ -477,8 +477,10 @@ class AsyncClient(_BaseClient):
         order), ``compression`` (``"deflate"``: permessage-deflate, RFC 7692;
         ``None``), ``max_message_size``, ``max_queue`` (bytes of unread
         messages before reading pauses), ``ping_interval`` / ``ping_timeout``
-        (keep-alive; ``None`` turns it off), ``close_timeout``. A refused
-        handshake raises ``WebSocketHandshakeError``.
+        (keep-alive; ``None`` turns it off), ``close_timeout`` (how long
+        closing waits for the server's close, or for an in-process app to
+        return before it is cancelled). A refused handshake raises
+        ``WebSocketHandshakeError``.
 
         >>> async with client.websocket("ws://127.0.0.1:8000/echo") as ws:  # doctest: +SKIP
         ...     await ws.send_text("hi")
