@@ -39,6 +39,17 @@ def make_app(users: UserStore, **options: Any) -> App:
         await login(request, user)
         return RedirectResponse(safe_next(request, request.query_params.get("next")), 303)
 
+    @app.post("/password")
+    async def change_password(request: Request) -> Any:
+        # Sets the new password and keeps this session: log in again as the user now is.
+        form = await request.form()
+        await users.set_password(request.user.id, str(form["password"]))
+        if "keep" in form:
+            fresh = await users.get(request.user.id)
+            assert fresh is not None
+            await login(request, fresh)
+        return {"changed": True}
+
     @app.post("/logout")
     async def do_logout(request: Request) -> Any:
         await logout(request)

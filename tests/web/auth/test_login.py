@@ -9,7 +9,7 @@ import pytest
 
 from transom.client import AsyncClient
 from transom.testing import AsyncTestClient
-from transom.web.auth import LoginThrottle, SQLiteUserStore, User, authenticate
+from transom.web.auth import ANONYMOUS, LoginThrottle, SQLiteUserStore, User, authenticate
 from transom.web.requests import Request
 from transom.web.sessions import MemoryStore
 
@@ -29,8 +29,10 @@ async def client(sqlite_store: SQLiteUserStore, alice: User) -> AsyncIterator[As
         yield client
 
 
-async def _log_in(client: AsyncClient, url: str = "/login") -> None:
-    response = await client.post(url, data=FORM, follow_redirects=False)
+async def _log_in(
+    client: AsyncClient, url: str = "/login", data: dict[str, str] | None = None
+) -> None:
+    response = await client.post(url, data=data or FORM, follow_redirects=False)
     assert response.status_code == 303, response.text
 
 
@@ -90,6 +92,57 @@ async def test_session_of_a_deleted_user_is_anonymous(
     await sqlite_store.delete(alice.id)
     assert (await client.get("/me")).json()["in"] is False
     assert (await client.get("/private", headers={"accept": "application/json"})).status_code == 401
+
+
+async def test_password_change_ends_the_other_sessions(
+    sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    app = make_app(sqlite_store, csrf=False)
+    async with AsyncTestClient(app) as phone, AsyncTestClient(app) as laptop:
+        await _log_in(phone)
+        await _log_in(laptop)
+        assert (await phone.get("/me")).json()["in"] is True
+        response = await laptop.post("/password", data={"password": "new battery", "keep": "1"})
+        assert response.json() == {"changed": True}
+        # The laptop logged in again as the user now is; the phone's session is over.
+        assert (await laptop.get("/me")).json() == {"user": "Alice", "auth": "session", "in": True}
+        assert (await phone.get("/me")).json() == {"user": "", "auth": None, "in": False}
+        private = await phone.get("/private", headers={"accept": "application/json"})
+        assert private.status_code == 401
+        # Logging in with the old password fails; the new one works.
+        old = await phone.post("/login", data=FORM, follow_redirects=False)
+        assert old.headers["location"] == "/login?failed=1"
+        await _log_in(phone, data={"username": "alice", "password": "new battery"})
+        assert (await phone.get("/me")).json()["in"] is True
+
+
+async def test_password_change_without_login_ends_every_session(
+    client: AsyncClient, sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    await _log_in(client)
+    response = await client.post("/password", data={"password": "new battery"})
+    assert response.json() == {"changed": True}
+    assert (await client.get("/me")).json()["in"] is False
+
+
+async def test_session_without_a_stamp_is_anonymous(
+    sqlite_store: SQLiteUserStore, alice: User
+) -> None:
+    # A session that names the user but holds no stamp (made by hand, or
+    # before stamps existed) proves nothing about the current password.
+    from transom.web.auth import STAMP_KEY, Authenticator
+    from transom.web.sessions import Session
+
+    authenticator = Authenticator(sqlite_store)
+    session = Session({"_user_id": alice.id, "cart": [1]}, session_id="s", created=1.0)
+    request = Request({"type": "http", "headers": [], "session": session})
+    assert await authenticator.resolve(request) == (ANONYMOUS, None)
+    assert dict(session.to_dict()) == {}
+    session = Session(
+        {"_user_id": alice.id, STAMP_KEY: alice.session_stamp}, session_id="s", created=1.0
+    )
+    request = Request({"type": "http", "headers": [], "session": session})
+    assert await authenticator.resolve(request) == (alice, "session")
 
 
 async def test_login_rotates_the_csrf_token(sqlite_store: SQLiteUserStore, alice: User) -> None:

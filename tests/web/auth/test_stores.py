@@ -93,6 +93,22 @@ async def test_store_set_password(store: BaseUserStore) -> None:
         await store.set_password(alice.id + 1000, "battery staple")
 
 
+async def test_store_session_stamp_changes_with_the_password_only(store: BaseUserStore) -> None:
+    alice = await store.create("alice", "correct horse")
+    assert len(alice.session_stamp) == 32
+    assert alice.session_stamp not in repr(alice)
+    again = await store.get(alice.id)
+    assert again is not None and again.session_stamp == alice.session_stamp
+    await store.add_role(alice.id, "editor")
+    with_role = await store.get(alice.id)
+    assert with_role is not None and with_role.session_stamp == alice.session_stamp
+    # The same password set again is a new salt, so a new stamp: sessions end too.
+    await store.set_password(alice.id, "correct horse")
+    changed = await store.get(alice.id)
+    assert changed is not None and changed.session_stamp != alice.session_stamp
+    assert changed == with_role  # the stamp is not part of a user's identity
+
+
 async def test_store_delete(store: BaseUserStore) -> None:
     alice = await store.create("alice", "correct horse", roles=["admin"])
     await store.delete(alice.id)

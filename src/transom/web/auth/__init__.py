@@ -25,7 +25,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from transom.web.auth.backends import SESSION_KEY, AuthBackend, Authenticator, BasicAuth, BearerAuth
+from transom.web.auth.backends import (
+    SESSION_KEY,
+    STAMP_KEY,
+    AuthBackend,
+    Authenticator,
+    BasicAuth,
+    BearerAuth,
+)
 from transom.web.auth.errors import (
     AuthError,
     InvalidPassword,
@@ -48,6 +55,7 @@ __all__ = [
     "ANONYMOUS",
     "DEFAULT_THROTTLE",
     "SESSION_KEY",
+    "STAMP_KEY",
     "AnonymousUser",
     "AuthBackend",
     "AuthError",

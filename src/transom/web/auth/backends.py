@@ -6,7 +6,9 @@ route, before CSRF checks and guards, and puts the answer in
 
 1. the session first: a session naming a user that still exists is that
    user, ``how == "session"`` (a session naming a deleted user counts as
-   no session);
+   no session; one whose ``STAMP_KEY`` is not the user's current
+   ``session_stamp``, logged in before the password changed, is emptied
+   and counts as none);
 2. else the ``Authorization`` header, given to the backend whose scheme it
    names (schemes are case-insensitive, RFC 9110 §11.1): ``BearerAuth``
    for API tokens, ``BasicAuth`` for username and password;
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,10 +36,30 @@ from transom.web.auth.users import ANONYMOUS, AnonymousUser, User, UserStore
 if TYPE_CHECKING:
     from transom.web.requests import Request
 
-__all__ = ["SESSION_KEY", "AuthBackend", "Authenticator", "BasicAuth", "BearerAuth"]
+__all__ = [
+    "SESSION_KEY",
+    "STAMP_KEY",
+    "AuthBackend",
+    "Authenticator",
+    "BasicAuth",
+    "BearerAuth",
+]
 
 #: The session key ``login()`` stores the user's id under.
 SESSION_KEY = "_user_id"
+#: The session key ``login()`` stores the user's ``session_stamp`` under.
+STAMP_KEY = "_user_stamp"
+
+
+def _stamp_matches(session_value: object, user: User) -> bool:
+    """Whether a session's stamp is the user's current one (constant time)."""
+    if not user.session_stamp:
+        return True  # the store keeps no password: nothing to compare
+    if not isinstance(session_value, str):
+        return False
+    return hmac.compare_digest(
+        session_value.encode("utf-8", "replace"), user.session_stamp.encode("utf-8")
+    )
 
 
 class AuthBackend(Protocol):
@@ -156,7 +179,9 @@ class Authenticator:
             if user_id is not None:
                 user = await self.user_store.get(user_id)
                 if user is not None:
-                    return user, "session"
+                    if _stamp_matches(session.get(STAMP_KEY), user):
+                        return user, "session"
+                    session.clear()  # logged in with a password since changed
         header = request.headers.get("authorization")
         if header is None or not self.backends:
             return ANONYMOUS, None

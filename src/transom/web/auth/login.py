@@ -29,6 +29,14 @@ Cheat Sheet, "Renew the Session ID After Any Privilege Level Change").
 ``logout(request)`` empties the session and gives it a new id; the old
 record is deleted server-side, so an old cookie replayed later is
 anonymous.
+
+``login`` also keeps the user's ``session_stamp`` in the session: once the
+password changes, every session logged in before is anonymous at its next
+request (see ``transom.web.auth.users``). To keep the session that made the
+change, log it in again with the user as it now is:
+
+>>> await users.set_password(request.user.id, new_password)
+>>> await login(request, await users.get(request.user.id))
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from transom.exceptions import ConfigurationError, HTTPError
-from transom.web.auth.backends import SESSION_KEY
+from transom.web.auth.backends import SESSION_KEY, STAMP_KEY
 from transom.web.auth.errors import InvalidUsername
 from transom.web.auth.users import ANONYMOUS, User, UserStore, lookup_key
 
@@ -165,6 +173,7 @@ async def login(request: Request, user: User) -> None:
     if session.get(SESSION_KEY) not in (None, user.id):
         session.clear()  # another user's data must not carry over
     session[SESSION_KEY] = user.id
+    session[STAMP_KEY] = user.session_stamp
     session.regenerate()
     rotate_token(request)
     request.scope["user"] = user

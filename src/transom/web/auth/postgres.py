@@ -36,7 +36,7 @@ from transom.exceptions import ConfigurationError
 from transom.web.auth.base import BaseUserStore, user_id_of
 from transom.web.auth.errors import UnknownUser, UserExists
 from transom.web.auth.tokens import TokenInfo
-from transom.web.auth.users import User, check_name
+from transom.web.auth.users import User, check_name, session_stamp_of
 from transom.web.sessions.store import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -83,7 +83,8 @@ SELECT u.id, u.username,
     ARRAY(SELECT role FROM transom_user_roles WHERE user_id = u.id),
     ARRAY(SELECT DISTINCT p.permission
         FROM transom_user_roles r JOIN transom_role_permissions p ON p.role = r.role
-        WHERE r.user_id = u.id)
+        WHERE r.user_id = u.id),
+    u.password_hash
 FROM transom_users u
 """
 
@@ -99,7 +100,13 @@ def _psycopg() -> ModuleType:
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    return User(row[0], row[1], frozenset(row[2]), frozenset(row[3]))
+    return User(
+        row[0],
+        row[1],
+        frozenset(row[2]),
+        frozenset(row[3]),
+        session_stamp=session_stamp_of(row[4]),
+    )
 
 
 def _token(row: tuple[Any, ...]) -> TokenInfo:

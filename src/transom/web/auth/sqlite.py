@@ -34,7 +34,7 @@ from transom.web._sqlite import close_unclosed
 from transom.web.auth.base import BaseUserStore, user_id_of
 from transom.web.auth.errors import UnknownUser, UserExists
 from transom.web.auth.tokens import TokenInfo
-from transom.web.auth.users import User, check_name
+from transom.web.auth.users import User, check_name, session_stamp_of
 
 __all__ = ["SQLiteUserStore"]
 
@@ -73,13 +73,20 @@ SELECT u.id, u.username,
     (SELECT json_group_array(role) FROM transom_user_roles WHERE user_id = u.id),
     (SELECT json_group_array(DISTINCT p.permission)
         FROM transom_user_roles r JOIN transom_role_permissions p ON p.role = r.role
-        WHERE r.user_id = u.id)
+        WHERE r.user_id = u.id),
+    u.password_hash
 FROM transom_users u
 """
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    return User(row[0], row[1], frozenset(json.loads(row[2])), frozenset(json.loads(row[3])))
+    return User(
+        row[0],
+        row[1],
+        frozenset(json.loads(row[2])),
+        frozenset(json.loads(row[3])),
+        session_stamp=session_stamp_of(row[4]),
+    )
 
 
 def _token(row: tuple[Any, ...]) -> TokenInfo:

@@ -9,6 +9,16 @@ A ``User`` is a frozen snapshot loaded once per request: roles are names,
 and a user's permissions are the union of the permissions granted to its
 roles (``grant("editor", "notes.delete")``).
 
+``session_stamp`` is a digest of the user's stored password hash
+(``session_stamp_of``): it changes whenever the password does (a new hash
+has a new salt). ``login()`` keeps it in the session and every request
+compares it with the user's current one, so a password change ends every
+session logged in with the old password: the OWASP Session Management
+Cheat Sheet's "Renew the Session ID After Any Privilege Level Change" for
+the case where the change happens elsewhere, as when a user who suspects a
+stolen session changes the password. A store that keeps no passwords leaves
+it empty, which turns the check off.
+
 Usernames are normalised before they are stored or compared: NFKC (so a
 full-width "admin", U+FF41 U+FF44..., is "admin", as Unicode TR 36 and RFC 8265's
 UsernameCaseMapped profile advise), surrounding white space removed. The
@@ -19,6 +29,7 @@ and "alice" are one account and cannot be registered twice.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +49,7 @@ __all__ = [
     "check_name",
     "lookup_key",
     "normalize_username",
+    "session_stamp_of",
 ]
 
 #: Usernames, role and permission names have at most this many characters.
@@ -57,6 +69,8 @@ class User:
     roles: frozenset[str] = field(default_factory=frozenset)
     permissions: frozenset[str] = field(default_factory=frozenset)
     is_authenticated: bool = True
+    #: Changes with the password; see the module docstring.
+    session_stamp: str = field(default="", repr=False, compare=False)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -84,6 +98,15 @@ class AnonymousUser:
 
 #: The one anonymous user (it has no state, so one instance serves every request).
 ANONYMOUS: Final = AnonymousUser()
+
+
+def session_stamp_of(password_hash: str) -> str:
+    """The ``session_stamp`` for a stored password hash: a digest, not the hash.
+
+    Sessions may live in a cookie the user can read; a digest of the salted
+    hash gives nothing to guess passwords against.
+    """
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:32]
 
 
 def _has_control(text: str) -> bool:
