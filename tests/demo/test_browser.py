@@ -317,3 +317,35 @@ def test_browser_second_user_cannot_see_first_users_notes(
     assert "private words" in owner.inner_text("body")
     other_context.close()
     owner_context.close()
+
+
+def test_browser_password_change_logs_out_the_other_browser(
+    demo: DemoProcess, browser: Browser
+) -> None:
+    """Two browsers logged in as one user; a password change in one ends the other's session."""
+    base = demo.url
+    phone_context, phone = new_page(browser)
+    register(phone, base, "erin")
+    laptop_context, laptop = new_page(browser)
+    log_in(laptop, base, "erin")
+    log_in(phone, base, "erin")
+
+    phone.get_by_role("link", name="Password").click()
+    phone.wait_for_load_state("load")
+    assert path_of(phone) == "/site/password"
+    form = phone.locator("form:has(input[name='new2'])")
+    form.locator("input[name='current']").fill(PASSWORD)
+    form.locator("input[name='new']").fill("a brand new passphrase")
+    form.locator("input[name='new2']").fill("a brand new passphrase")
+    status = submit(phone, form, "/site/password")
+    assert status == 303, f"the change answered {status}:\n{phone.content()}"
+    assert path_of(phone) == "/site/notes"
+    assert "your other sessions are logged out" in phone.inner_text("body")
+    assert logout_form(phone).count() >= 1
+
+    response = laptop.goto(f"{base}/site/notes")
+    assert response is not None and response.status == 200
+    assert path_of(laptop) == "/site/login", "the other browser is still logged in"
+    assert logout_form(laptop).count() == 0
+    laptop_context.close()
+    phone_context.close()

@@ -122,12 +122,67 @@ def test_site_logout_flashes_and_ends_the_session(alice: SiteUser) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/site/notes", "/site/notes/new", "/site/notes/1", "/site/tokens", "/site/admin"]
+    "path",
+    [
+        "/site/notes",
+        "/site/notes/new",
+        "/site/notes/1",
+        "/site/tokens",
+        "/site/admin",
+        "/site/password",
+    ],
 )
 def test_site_protected_pages_send_browsers_to_log_in(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"http://testserver/site/login?next={path}"
+
+
+def test_site_password_change_logs_out_the_other_sessions(alice: SiteUser) -> None:
+    other = TestClient(alice.client.app)  # type: ignore[attr-defined]
+    with other:
+        laptop = SiteUser(other, "alice")
+        assert laptop.login().status_code == 303
+        assert other.get("/site/notes").status_code == 200
+        new = "a brand new passphrase"
+        fields = {"current": PASSWORD, "new": new, "new2": new}
+        response = alice.post("/site/password", fields)
+        assert response.status_code == 303, response.text[:500]
+        assert response.headers["location"] == "/site/notes"
+        page = alice.client.get("/site/notes")  # this session stays logged in
+        assert page.status_code == 200
+        assert flashes(page.text) == [
+            ("success", "Your password is changed; your other sessions are logged out.")
+        ]
+        gone = other.get("/site/notes", follow_redirects=False)  # the other one does not
+        assert gone.status_code == 303
+        assert "/site/login" in gone.headers["location"]
+        assert laptop.login().status_code == 400  # the old password is gone
+        assert laptop.login(new).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"current": "wrong password!"}, "current", "not your current password"),
+        ({"current": ""}, "current", "Enter your current password"),
+        ({"new": "short", "new2": "short"}, "new", "at least 8 characters"),
+        ({"new2": "something else"}, "new2", "differ"),
+    ],
+    ids=["wrong-current", "no-current", "short", "differ"],
+)
+def test_site_password_change_errors_change_nothing(
+    alice: SiteUser, fields: dict[str, str], field: str, message: str
+) -> None:
+    new = "a brand new passphrase"
+    data = {"current": PASSWORD, "new": new, "new2": new, **fields}
+    response = alice.post("/site/password", data)
+    assert response.status_code == 400
+    assert f'id="{field}-error">' in response.text
+    assert message in response.text
+    assert alice.client.get("/site/notes").status_code == 200  # still logged in
+    alice.logout()
+    assert alice.login().status_code == 303  # the password is unchanged
 
 
 def test_site_forms_without_csrf_token_are_refused(alice: SiteUser) -> None:

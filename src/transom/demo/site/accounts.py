@@ -1,4 +1,4 @@
-"""Accounts: the landing page, register, log in, log out.
+"""Accounts: the landing page, register, log in, log out, change the password.
 
 The first user to register becomes ``admin``. Which user is first is
 decided after the insert, by the smallest id, so two registrations racing
@@ -8,12 +8,18 @@ Log-in is throttled twice: ``authenticate`` counts failures per username
 and per client address (429 past the limit, before any password check),
 and ``rate_limit`` bounds every log-in POST per address, failed or not.
 Registration is rate limited too: each one costs an argon2 hash.
+
+Changing the password asks for the current one (checked by the same
+throttled ``authenticate``, so the form is no way around the log-in
+limits), then logs this session in again as the user now is: every other
+session of the user, logged in with the old password, is logged out at its
+next request.
 """
 
 from __future__ import annotations
 
 from transom.demo.site.stores import users_of
-from transom.demo.site.validation import field, registration_errors
+from transom.demo.site.validation import field, password_errors, registration_errors
 from transom.web import RedirectResponse, Request, Response, Router, flash, render
 from transom.web.auth import (
     InvalidPassword,
@@ -22,6 +28,7 @@ from transom.web.auth import (
     authenticate,
     login,
     logout,
+    requires,
     safe_next,
 )
 from transom.web.ratelimit import rate_limit
@@ -105,3 +112,39 @@ async def do_logout(request: Request) -> Response:
     await logout(request)
     flash(request, "You are logged out.", "info")
     return RedirectResponse(request.app.url_for("login"), status_code=303)
+
+
+@router.get("/password", name="password")
+@requires("login")
+async def password_page(request: Request) -> Response:
+    return render(request, "site/password.html", values={}, errors={})
+
+
+@router.post("/password", name="change_password")
+@requires("login")
+@rate_limit("10/minute", name="site-password")
+async def change_password(request: Request) -> Response:
+    form = await request.form()
+    current, new = field(form, "current"), field(form, "new")
+    errors = password_errors(new, field(form, "new2"), "new", "new2")
+    if not current:
+        errors["current"] = "Enter your current password."
+    elif not errors:
+        user = request.user
+        if await authenticate(request, user.username, current) is None:  # 429 when throttled
+            errors["current"] = "That is not your current password."
+        else:
+            users = users_of(request)
+            try:
+                await users.set_password(user.id, new)
+            except InvalidPassword as exc:
+                errors["new"] = str(exc).capitalize() + "."
+            else:
+                await login(request, await users.get(user.id) or user)
+                flash(
+                    request,
+                    "Your password is changed; your other sessions are logged out.",
+                    "success",
+                )
+                return RedirectResponse(request.app.url_for("notes"), status_code=303)
+    return render(request, "site/password.html", status_code=400, values={}, errors=errors)

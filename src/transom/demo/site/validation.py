@@ -13,6 +13,7 @@ __all__ = [
     "MIN_PASSWORD",
     "field",
     "note_errors",
+    "password_errors",
     "registration_errors",
     "upload_of",
 ]
@@ -59,10 +60,18 @@ def registration_errors(username: str, password: str, password2: str) -> dict[st
         errors["username"] = "Choose a username."
     elif len(username.strip()) > MAX_USERNAME:
         errors["username"] = f"A username has at most {MAX_USERNAME} characters."
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = f"A password has at least {MIN_PASSWORD} characters."
-    elif len(password) > MAX_PASSWORD:
-        errors["password"] = f"A password has at most {MAX_PASSWORD} characters."
-    elif password != password2:
-        errors["password2"] = "The two passwords differ."
+    errors.update(password_errors(password, password2))
     return errors
+
+
+def password_errors(
+    password: str, password2: str, name: str = "password", name2: str = "password2"
+) -> dict[str, str]:
+    """A new password and its repetition, as fields ``name`` and ``name2``."""
+    if len(password) < MIN_PASSWORD:
+        return {name: f"A password has at least {MIN_PASSWORD} characters."}
+    if len(password) > MAX_PASSWORD:
+        return {name: f"A password has at most {MAX_PASSWORD} characters."}
+    if password != password2:
+        return {name2: "The two passwords differ."}
+    return {}
