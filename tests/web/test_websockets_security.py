@@ -137,6 +137,73 @@ async def test_websocket_origins_lists_the_pages_allowed(
     assert outcome.status == status
 
 
+async def raw_echo(scope: Any, receive: Any, send: Any) -> None:
+    """Another framework's WebSocket app: no origin check of its own."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": "hello from the mount"})
+    await send({"type": "websocket.close", "code": 1000})
+
+
+@pytest.mark.parametrize(
+    ("allowed", "origin", "status"),
+    [
+        (None, "https://evil.example", 403),
+        (None, "http://testserver", 101),
+        (None, None, 101),
+        (["https://app.example"], "https://app.example", 101),
+        (["*"], "https://evil.example", 101),
+    ],
+)
+async def test_websocket_origin_check_covers_mounted_apps(
+    allowed: list[str] | None, origin: str | None, status: int
+) -> None:
+    app = App(websocket_origins=allowed)
+    app.mount("/other", raw_echo)
+    headers = [("Origin", origin)] if origin is not None else []
+    outcome = await talk(app, "/other/ws", headers=headers)
+    assert outcome.status == status
+    if status == 403:
+        assert b"cross-origin WebSocket refused" in outcome.body
+    else:
+        assert outcome.messages == ["hello from the mount"]
+
+
+async def test_websocket_mounted_transom_app_applies_its_own_origins() -> None:
+    inner = _open_app(websocket_origins=["https://chat.example"])
+    outer = App()
+    outer.mount("/chat", inner)
+    outcome = await talk(outer, "/chat/ws", headers=[("Origin", "https://chat.example")])
+    assert outcome.status == 101
+    outcome = await talk(outer, "/chat/ws", headers=[("Origin", "https://evil.example")])
+    assert outcome.status == 403
+
+
+def test_websocket_origin_check_covers_a_mounted_starlette_app() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute as StarletteWebSocketRoute
+    from starlette.websockets import WebSocket as StarletteWebSocket
+
+    async def endpoint(ws: StarletteWebSocket) -> None:
+        await ws.accept()
+        await ws.send_text("starlette")
+        await ws.close()
+
+    app = App()
+    app.mount("/s", Starlette(routes=[StarletteWebSocketRoute("/ws", endpoint)]))
+    client = TestClient(app)
+    with client.websocket("/s/ws") as ws:
+        assert ws.receive_text() == "starlette"
+    from transom.exceptions import WebSocketHandshakeError
+
+    with (
+        pytest.raises(WebSocketHandshakeError) as refused,
+        client.websocket("/s/ws", headers={"Origin": "https://evil.example"}),
+    ):
+        pass
+    assert refused.value.status_code == 403
+
+
 @pytest.mark.parametrize(
     ("allowed", "message"),
     [

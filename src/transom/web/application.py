@@ -32,7 +32,8 @@ path, ``_websocket``: route lookup (WebSocket routes sit in the same table
 under a method no HTTP request can name), the origin check
 (``websocket_origins``, against cross-site WebSocket hijacking), the
 session and user from the handshake, the route's guards, then the
-handler. Any refusal or error before ``accept()`` is an HTTP denial
+handler. A handshake for a mounted app of another framework gets the origin
+check, then goes to that app as it came. Any refusal or error before ``accept()`` is an HTTP denial
 response (404, 403, 401, 429, 500...); after it, an error closes with
 1011. CSRF does not apply. A session changed before ``accept()`` is saved
 with the 101's ``Set-Cookie``; one changed after is saved when the handler
@@ -71,7 +72,13 @@ from transom.web.health import DEFAULT_TIMEOUT, HealthChecks
 from transom.web.requests import DEFAULT_MAX_BODY_SIZE, Request, State
 from transom.web.responses import Response
 from transom.web.routing import Converter, Router, RouteTable
-from transom.web.routing.routes import WEBSOCKET, Route, WebSocketRoute, mount_scope
+from transom.web.routing.routes import (
+    WEBSOCKET,
+    Route,
+    WebSocketRoute,
+    _MountCall,
+    mount_scope,
+)
 from transom.web.sessions import (
     CookieStore,
     MemoryStore,
@@ -142,7 +149,9 @@ class App(Router):
 
     ``websocket_origins`` lists the pages (``"https://app.example"``) that
     may open the app's WebSockets besides its own origin; ``["*"]`` lets any
-    (see ``transom.web.websockets.OriginCheck``).
+    (see ``transom.web.websockets.OriginCheck``). The check covers the
+    WebSockets of mounted apps of other frameworks too (a mounted ``App``
+    applies its own).
     """
 
     def __init__(
@@ -465,6 +474,12 @@ class App(Router):
             assert self._table is not None
             found = self._table.lookup(scope, _route_path(scope), WEBSOCKET)
             if not isinstance(found, tuple):  # a mounted app: it answers for itself
+                if isinstance(found, _MountCall) and not isinstance(found.app, App):
+                    # Another framework's app may trust the browser's cookies with no
+                    # origin check of its own: the App is the site's boundary.
+                    refusal = self.websocket_origins.refusal(ws)
+                    if refusal is not None:
+                        raise HTTPError(403, refusal)
                 await found(scope, receive, send)
                 return
             route, params = found
