@@ -15,7 +15,7 @@ import pytest
 
 from transom._types import Message, Receive, Scope, Send
 from transom.exceptions import ConfigurationError
-from transom.http.websocket import Ping, Pong
+from transom.http.websocket import DeflateOptions, Ping, Pong
 from transom.server import Server, ServerConfig, websocket
 from transom.server.cli import build_parser
 from transom.server.websocket import WebSocketSession
@@ -315,8 +315,37 @@ def test_websocket_flow_settings_defaults() -> None:
     assert (config.ws_ping_interval, config.ws_ping_timeout) == (20.0, 20.0)
     assert config.ws_close_timeout == 5.0
     assert config.ws_limits.max_message_size == config.ws_max_size
-    assert config.ws_deflate is not None
+    assert config.ws_deflate == DeflateOptions()
     assert ServerConfig(_noop, ws_per_message_deflate=False).ws_deflate is None
+    options = DeflateOptions(compress_level=6, server_no_context_takeover=True)
+    assert ServerConfig(_noop, ws_per_message_deflate=options).ws_deflate is options
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, {"compress_level": 6}])
+def test_websocket_flow_deflate_setting_is_validated(value: Any) -> None:
+    with pytest.raises(ConfigurationError, match="True, False or a DeflateOptions"):
+        ServerConfig(_noop, ws_per_message_deflate=value)
+
+
+def test_websocket_flow_deflate_cli_flags() -> None:
+    from transom.server.cli import _deflate
+
+    parse = build_parser().parse_args
+    assert _deflate(parse(["m:app"])) is True
+    assert _deflate(parse(["m:app", "--no-ws-per-message-deflate"])) is False
+    chosen = _deflate(parse(["m:app", "--ws-deflate-level", "6", "--ws-deflate-window-bits", "11"]))
+    assert chosen == DeflateOptions(compress_level=6, server_max_window_bits=11)
+    with pytest.raises(ConfigurationError, match=r"9\.\.15"):
+        _deflate(parse(["m:app", "--ws-deflate-window-bits", "8"]))
+
+
+def test_websocket_flow_bad_deflate_flag_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from transom.server.cli import run_command
+
+    assert run_command(["m:app", "--ws-deflate-level", "12"]) == 2
+    assert "compress_level must be 0..9, not 12" in capsys.readouterr().err
 
 
 def test_websocket_flow_short_timers_make_the_tick_finer() -> None:

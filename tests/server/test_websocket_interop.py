@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from transom._types import Receive, Scope, Send
+from transom.http.websocket import DeflateOptions
 
 from .rawhttp import WAIT
 from .test_websocket import EchoApp, StartServer, serve_ws, wait_for
@@ -80,6 +81,22 @@ async def test_websocket_interop_deflate_off(serve_ws: StartServer) -> None:
         assert ws.protocol.extensions == []
         await ws.send("z" * 10_000)
         assert await asyncio.wait_for(ws.recv(), WAIT) == "z" * 10_000
+
+
+async def test_websocket_interop_deflate_options(serve_ws: StartServer) -> None:
+    # A smaller window (less memory per connection) and every message compressed.
+    options = DeflateOptions(server_max_window_bits=10, compress_level=9, min_size=0)
+    server = await serve_ws(EchoApp(), ws_per_message_deflate=options)
+    async with connect(url(server.port), open_timeout=WAIT) as ws:
+        [extension] = ws.protocol.extensions
+        assert extension.name == "permessage-deflate"
+        assert extension.remote_max_window_bits == 10  # type: ignore[attr-defined]
+        session = await session_of(server)
+        assert session.conn is not None and session.conn.deflate is not None
+        assert session.conn.deflate.send_max_window_bits == 10
+        for message in ("short", "x" * 50_000, "κόσμε " * 1000):
+            await ws.send(message)
+            assert await asyncio.wait_for(ws.recv(), WAIT) == message
 
 
 async def test_websocket_interop_subprotocol(serve_ws: StartServer) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from transom._build import version_line
 from transom.exceptions import ConfigurationError
+from transom.http.websocket import DeflateOptions
 from transom.server.config import LIFESPAN_MODES, LOG_LEVELS, LOOPS, PARSERS, ServerConfig
 from transom.server.lifespan import LifespanFailed
 from transom.server.logs import configure_logging
@@ -86,7 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the close handshake before dropping the connection")  # fmt: skip
     add("--no-ws-per-message-deflate", dest="ws_per_message_deflate", action="store_false",
         help="never compress WebSocket messages (permessage-deflate)")  # fmt: skip
+    add("--ws-deflate-level", type=int, default=1, metavar="0-9",
+        help="zlib level of the messages the server compresses")  # fmt: skip
+    add("--ws-deflate-window-bits", type=int, default=15, metavar="9-15",
+        help="the server's compression window: 2**N bytes, and the memory each "
+        "connection's compressor holds")  # fmt: skip
     return p
+
+
+def _deflate(args: argparse.Namespace) -> bool | DeflateOptions:
+    """``--no-ws-per-message-deflate``, or the options the deflate flags set."""
+    if not args.ws_per_message_deflate:
+        return False
+    if (args.ws_deflate_level, args.ws_deflate_window_bits) == (1, 15):
+        return True
+    return DeflateOptions(
+        compress_level=args.ws_deflate_level, server_max_window_bits=args.ws_deflate_window_bits
+    )
 
 
 def _seconds_or_off(text: str) -> float | None:
@@ -142,7 +159,7 @@ def run_command(argv: Sequence[str]) -> int:
             ws_ping_interval=args.ws_ping_interval,
             ws_ping_timeout=args.ws_ping_timeout,
             ws_close_timeout=args.ws_close_timeout,
-            ws_per_message_deflate=args.ws_per_message_deflate,
+            ws_per_message_deflate=_deflate(args),
             log_level=args.log_level,
         )
         return run(config)

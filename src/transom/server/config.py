@@ -88,7 +88,10 @@ class ServerConfig:
     ws_ping_interval: float | None = 20.0  # a ping this often; None: no pings
     ws_ping_timeout: float | None = 20.0  # no pong this long after a ping: close 1011
     ws_close_timeout: float = 5.0  # our close frame unanswered this long: drop the TCP connection
-    ws_per_message_deflate: bool = True  # accept permessage-deflate (RFC 7692) when offered
+    # Accept permessage-deflate (RFC 7692) when offered; DeflateOptions tunes it (compression
+    # level, smallest message compressed, window bits and context takeover: the memory each
+    # connection's compressor holds).
+    ws_per_message_deflate: bool | DeflateOptions = True
     # Development
     reload: bool = False
     reload_dirs: tuple[str, ...] = ()
@@ -113,7 +116,10 @@ class ServerConfig:
             max_queue=self.ws_max_queue,
         )
         object.__setattr__(self, "_ws_limits", ws_limits)
-        deflate = DeflateOptions() if self.ws_per_message_deflate else None
+        chosen = self.ws_per_message_deflate
+        deflate: DeflateOptions | None = chosen if isinstance(chosen, DeflateOptions) else None
+        if chosen is True:
+            deflate = DeflateOptions()
         object.__setattr__(self, "_ws_deflate", deflate)
 
     # --- derived values ----------------------------------------------------
@@ -226,6 +232,11 @@ class ServerConfig:
                     f"{name} must be greater than zero seconds, or None (off), not {value!r}"
                 )
         self._positive("ws_close_timeout", self.ws_close_timeout)
+        if not isinstance(self.ws_per_message_deflate, bool | DeflateOptions):
+            raise ConfigurationError(
+                "ws_per_message_deflate must be True, False or a DeflateOptions(...), "
+                f"not {self.ws_per_message_deflate!r}"
+            )
 
     def _validate_tls(self) -> None:
         if self.ssl_keyfile is not None and self.ssl_certfile is None:
