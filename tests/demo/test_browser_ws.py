@@ -26,6 +26,9 @@ from .test_browser import browser, demo, new_page, register
 
 __all__ = ["browser", "demo"]  # fixtures, imported to be used here
 
+# A browser's launch (LAUNCH_TIMEOUT_MS in test_browser) fits in the test's time.
+pytestmark = pytest.mark.timeout(180)
+
 ROUND_TRIP = """async (url) => {
   const ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
