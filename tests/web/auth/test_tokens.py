@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from transom.web.auth import UnknownUser
-from transom.web.auth.base import BaseUserStore
+from transom.web.auth.base import EXPIRED_TOKENS_KEPT, BaseUserStore
 from transom.web.auth.tokens import TOKEN_PREFIX, new_token, token_digest
 
 from .conftest import Clock, StoreFactory
@@ -71,6 +71,25 @@ async def test_token_expires(store: BaseUserStore, clock: Clock) -> None:
     assert await store.verify_token(token) == alice
     clock.now += 1
     assert await store.verify_token(token) is None
+
+
+async def test_token_expired_long_ago_is_deleted_at_the_next_issue(
+    store: BaseUserStore, clock: Clock
+) -> None:
+    alice = await store.create("alice", "correct horse")
+    bob = await store.create("bob", "correct horse")
+    await store.issue_token(alice, "old", expires_in=60)
+    clock.now += 1  # tokens are listed in the order they were made
+    await store.issue_token(alice, "recent", expires_in=EXPIRED_TOKENS_KEPT)
+    clock.now += 1
+    await store.issue_token(alice, "forever")
+    await store.issue_token(bob, "bob's old", expires_in=60)
+    clock.now += 60 + EXPIRED_TOKENS_KEPT  # "old" expired more than EXPIRED_TOKENS_KEPT ago
+    assert [t.name for t in await store.list_tokens(alice)] == ["old", "recent", "forever"]
+    await store.issue_token(alice, "new")
+    # Expired but recent tokens stay listed; another user's are left to their own next issue.
+    assert [t.name for t in await store.list_tokens(alice)] == ["recent", "forever", "new"]
+    assert [t.name for t in await store.list_tokens(bob)] == ["bob's old"]
 
 
 async def test_token_of_a_deleted_user_is_refused(store: BaseUserStore) -> None:

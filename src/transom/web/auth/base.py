@@ -24,7 +24,10 @@ from transom.web.auth.passwords import Passwords, check_password
 from transom.web.auth.tokens import TokenInfo, digest_matches, new_token, token_digest
 from transom.web.auth.users import User, check_name, lookup_key, normalize_username
 
-__all__ = ["BaseUserStore", "user_id_of"]
+__all__ = ["EXPIRED_TOKENS_KEPT", "BaseUserStore", "user_id_of"]
+
+#: Seconds an expired token stays listed (as expired) before ``issue_token`` deletes it.
+EXPIRED_TOKENS_KEPT = 30 * 86400
 
 
 def user_id_of(user: User | int) -> int:
@@ -110,6 +113,8 @@ class BaseUserStore(ABC):
         """A new API token for ``user``: ``(token_id, plaintext)``.
 
         Show the plaintext to the user now: the store keeps only its digest.
+        The user's tokens that expired more than ``EXPIRED_TOKENS_KEPT``
+        seconds ago are deleted on the way, so the table does not keep them.
 
         >>> token_id, token = await users.issue_token(alice, "ci", expires_in=90 * 86400)
         """
@@ -122,6 +127,7 @@ class BaseUserStore(ABC):
         now = self._clock()
         expires_at = None if expires_in is None else now + expires_in
         await self._insert_token(TokenInfo(token_id, user_id, name, now, expires_at), digest)
+        await self._delete_tokens_expired_before(user_id, now - EXPIRED_TOKENS_KEPT)
         return token_id, plaintext
 
     async def verify_token(self, plaintext: str) -> User | None:
@@ -172,6 +178,10 @@ class BaseUserStore(ABC):
     @abstractmethod
     async def _list_tokens(self, user_id: int) -> builtins.list[TokenInfo]:
         """The user's tokens, oldest first."""
+
+    @abstractmethod
+    async def _delete_tokens_expired_before(self, user_id: int, when: float) -> None:
+        """Delete the user's tokens whose ``expires_at`` is before ``when``."""
 
     @abstractmethod
     async def delete(self, user_id: int) -> None:

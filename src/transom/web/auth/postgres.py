@@ -315,6 +315,11 @@ class PostgresUserStore(BaseUserStore):
         )
         return [_token(row) for row in rows]
 
+    async def _delete_tokens_expired_before(self, user_id: int, when: float) -> None:
+        await self._change(
+            "DELETE FROM transom_tokens WHERE user_id = %s AND expires_at < %s", (user_id, when)
+        )
+
     # -- the rest of the UserStore protocol ------------------------------------
 
     async def delete(self, user_id: int) -> None:

@@ -241,6 +241,11 @@ class SQLiteUserStore(BaseUserStore):
             ).fetchall()
         return [_token(row) for row in rows]
 
+    async def _delete_tokens_expired_before(self, user_id: int, when: float) -> None:
+        self._change(
+            "DELETE FROM transom_tokens WHERE user_id = ? AND expires_at < ?", (user_id, when)
+        )
+
     # -- the rest of the UserStore protocol ------------------------------------
 
     async def delete(self, user_id: int) -> None:
