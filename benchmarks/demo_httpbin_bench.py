@@ -18,15 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+
+from _harness import free_port, parse_wrk, run_wrk, stop, wait_listening
 
 HERE = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
@@ -40,13 +38,6 @@ def create_app() -> object:
     app = App()
     app.include(router())
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def command_for(name: str, port: int) -> list[str]:
@@ -87,28 +78,8 @@ def start(name: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     process = subprocess.Popen(command_for(name, port), env=env, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited with status {process.returncode} before listening")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    stop(process)
-    raise SystemExit(f"{name} did not start listening on port {port}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    except ProcessLookupError:
-        process.wait(10)
+    wait_listening(process, name, port)
+    return process, port
 
 
 def check(name: str, port: int) -> None:
@@ -121,18 +92,9 @@ def check(name: str, port: int) -> None:
 
 
 def wrk(port: int, seconds: int, connections: int) -> tuple[float, list[str]]:
-    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
-    command.append(f"http://127.0.0.1:{port}/get")
-    output = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 30, check=True
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
-    notes = [
-        found[0]
-        for pattern in (r"Non-2xx or 3xx responses: \d+", r"Socket errors: [^\n]+")
-        if (found := re.search(pattern, output))
-    ]
-    return rps, notes
+    """Requests per second of one wrk run against ``/get``, and wrk's notes of errors."""
+    result = parse_wrk(run_wrk(f"http://127.0.0.1:{port}/get", seconds, connections))
+    return result.rps, list(result.problems)
 
 
 def main(args: argparse.Namespace) -> None:

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,17 +28,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from _harness import free_port, group_cpu, parse_wrk, run_wrk, stop, wait_listening
+
 VENV_BIN = Path(sys.executable).parent
-TICK = os.sysconf("SC_CLK_TCK")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "benchmark password"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -51,21 +42,8 @@ def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
     process = subprocess.Popen(
         command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"transom demo exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("transom demo did not start")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(15)
+    wait_listening(process, "transom demo", port)
+    return process, port
 
 
 class Browser:
@@ -107,26 +85,9 @@ def check(browser: Browser, titles: list[str]) -> None:
     assert "set-cookie" not in headers, "the notes page wrote the session"
 
 
-def group_cpu(pgid: int) -> float:
-    ticks = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / TICK
-
-
 def wrk(port: int, cookie: str, seconds: int) -> str:
-    command = ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{seconds}s", "--latency"]
-    command += ["-H", f"Cookie: session={cookie}", f"http://127.0.0.1:{port}/site/notes"]
-    return subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=seconds + 30
-    ).stdout
+    url = f"http://127.0.0.1:{port}/site/notes"
+    return run_wrk(url, seconds, 64, "--latency", "-H", f"Cookie: session={cookie}")
 
 
 def main() -> None:
@@ -157,17 +118,15 @@ def main() -> None:
                 cpu = group_cpu(process.pid) - before
                 check(browser, titles)
             finally:
-                stop(process)
-        problems = re.findall(r"Non-2xx or 3xx responses: \d+|Socket errors: [^\n]+", output)
-        if problems:
-            raise SystemExit(f"round {round_}: {problems}")
-        requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
-        p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-        per_core = requests / cpu if cpu else float("nan")
+                stop(process, timeout=15)
+        figures = parse_wrk(output)
+        if figures.problems:
+            raise SystemExit(f"round {round_}: {list(figures.problems)}")
+        rps = figures.rps
+        per_core = figures.requests / cpu if cpu else float("nan")
         results.append((rps, per_core))
         print(f"round {round_}: {rps:8.0f} req/s  {per_core:8.0f} req/s per core"
-              f"  p99 {p99[1] if p99 else '?'}  (server CPU {cpu:.2f} s)")  # fmt: skip
+              f"  p99 {figures.p99 or '?'}  (server CPU {cpu:.2f} s)")  # fmt: skip
     print(
         f"median: {statistics.median(r for r, _ in results):.0f} req/s, "
         f"{statistics.median(c for _, c in results):.0f} req/s per core "

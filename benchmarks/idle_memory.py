@@ -18,20 +18,15 @@ import asyncio
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _harness import free_port
+
 HERE = Path(__file__).resolve().parent
 REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: bench\r\n\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def commands(port: int) -> dict[str, list[str]]:

@@ -44,10 +44,6 @@ import http.client
 import json
 import os
 import random
-import re
-import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,12 +52,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _harness import (
+    TICK,
+    children_cpu,
+    free_port,
+    group_cpu,
+    parse_wrk,
+    process_cpu,
+    run_wrk,
+    stop,
+    wait_listening,
+)
+
 HERE = Path(__file__).resolve().parent
 APPS = HERE / "apps"
 VENV_BIN = Path(sys.executable).parent
 REDIS_URL = "redis://127.0.0.1:6379/0"
 BASELINE = "starlette"
-TICK = os.sysconf("SC_CLK_TCK")
 SETTLE = 0.5  # seconds for requests still in the server when wrk stops
 NOISY = 0.30  # of one core, used by neither server, wrk nor Redis
 
@@ -97,13 +104,6 @@ class Run:
 # -- processes and CPU ------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def command_for(name: str, port: int) -> list[str]:
     factory = SERVERS[name][0]
     pin = ["taskset", "-c", "0"]
@@ -137,47 +137,8 @@ def command_for(name: str, port: int) -> list[str]:
 def start(name: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen(command_for(name, port), env=env, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited with status {process.returncode} before listening")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    stop(process)
-    raise SystemExit(f"{name} did not start listening on port {port}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    except ProcessLookupError:
-        process.wait(10)
-
-
-def _stat_fields(pid: str) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rpartition(")")[2].split()
-
-
-def group_cpu(pgid: int) -> float:
-    """Seconds of user + system CPU used so far by the processes of group ``pgid``."""
-    ticks = 0
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            fields = _stat_fields(pid)
-            if fields is not None and int(fields[2]) == pgid:
-                ticks += int(fields[11]) + int(fields[12])
-    return ticks / TICK
+    wait_listening(process, name, port)
+    return process, port
 
 
 def redis_pid() -> str | None:
@@ -192,8 +153,7 @@ def redis_pid() -> str | None:
 
 
 def pid_cpu(pid: str | None) -> float:
-    fields = None if pid is None else _stat_fields(pid)
-    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / TICK
+    return 0.0 if pid is None else process_cpu(pid)
 
 
 def machine_busy() -> float:
@@ -202,11 +162,6 @@ def machine_busy() -> float:
         values = [int(v) for v in stat.readline().split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
     return (user + nice + system + irq + softirq + steal) / TICK
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # -- checks -----------------------------------------------------------------
@@ -284,29 +239,10 @@ def check(name: str, port: int, cookie: str, before: int | None = None) -> int:
 
 def wrk(port: int, cookie: str, seconds: int, connections: int) -> tuple[str, float]:
     """Run wrk pinned to CPU 1; its output and its CPU seconds."""
-    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
-    command += ["--latency", "-H", f"Cookie: session={cookie}"]
-    command.append(f"http://127.0.0.1:{port}/session")
+    url = f"http://127.0.0.1:{port}/session"
     cpu = children_cpu()
-    output = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 30, check=True
-    ).stdout
+    output = run_wrk(url, seconds, connections, "--latency", "-H", f"Cookie: session={cookie}")
     return output, children_cpu() - cpu
-
-
-def parse_wrk(output: str) -> tuple[int, float, float | None, list[str]]:
-    requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
-    p99 = None
-    found = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
-    if found:
-        p99 = float(found[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found[2]]
-    notes = []
-    for pattern in (r"Non-2xx or 3xx responses: \d+", r"Socket errors: [^\n]+"):
-        problem = re.search(pattern, output)
-        if problem:
-            notes.append(problem[0])
-    return requests, rps, p99, notes
 
 
 def measure(name: str, env: dict[str, str], args: argparse.Namespace) -> Run:
@@ -326,24 +262,27 @@ def measure(name: str, env: dict[str, str], args: argparse.Namespace) -> Run:
         server = group_cpu(process.pid) - server0
         store = pid_cpu(redis) - redis0
         others = (machine_busy() - busy0 - server - store - wrk_cpu) / args.duration
-        requests, rps, p99, notes = parse_wrk(output)
+        figures = parse_wrk(output)
+        requests, notes = figures.requests, list(figures.problems)
         time.sleep(SETTLE)
         after = check(name, port, cookie, n)
         if redis:
             calls = redis_calls()
-            for command in ("get", "set"):
-                if calls.get(command, 0) - calls0.get(command, 0) < requests:
-                    notes.append(f"fewer Redis {command.upper()} calls than requests")
+            notes += [
+                f"fewer Redis {command.upper()} calls than requests"
+                for command in ("get", "set")
+                if calls.get(command, 0) - calls0.get(command, 0) < requests
+            ]
         elif SERVERS[name][1] and after - n < requests:
             notes.append(f"store count grew by {after - n} for {requests} requests")
     finally:
         stop(process)
     return Run(
-        rps=rps,
+        rps=figures.rps,
         requests=requests,
         cpu_us=server / requests * 1e6,
         store_us=store / requests * 1e6 if redis else None,
-        p99_ms=p99,
+        p99_ms=figures.p99_ms,
         others=max(0.0, others),
         load=load,
         notes=notes,

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +34,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from _harness import free_port, parse_wrk, run_wrk, session_cpu
 
 HERE = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
@@ -127,13 +127,6 @@ def starlette_factory() -> Any:
     return Starlette(routes=routes)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def command(name: str, port: int) -> list[str]:
     pin = ["taskset", "-c", "0"]
     where = ["--factory", "--app-dir", str(HERE), "--port", str(port), "--no-access-log"]
@@ -174,36 +167,12 @@ def fetch(port: int) -> str:
         return str(response.read().decode())
 
 
-def cpu_seconds(session: int) -> float:
-    """User + system CPU time of the processes in ``session`` (the server and its workers)."""
-    ticks = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as file:
-                fields = file.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session:  # fields after "(comm)": state, ppid, pgrp, session...
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def wrk(port: int, seconds: int, connections: int) -> tuple[float, int]:
     """Requests per second and requests made, of one wrk run against ``/page``."""
-    args = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
-    out = subprocess.run(
-        [*args, f"http://127.0.0.1:{port}/page"], capture_output=True, text=True, check=True
-    ).stdout
-    for line in out.splitlines():
-        if "Non-2xx" in line or "Socket errors" in line:
-            print(f"  note (port {port}): {line.strip()}", file=sys.stderr)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    count = re.search(r"(\d+) requests in", out)
-    if rate is None or count is None:
-        raise SystemExit(f"no Requests/sec in wrk's output:\n{out}")
-    return float(rate.group(1)), int(count.group(1))
+    figures = parse_wrk(run_wrk(f"http://127.0.0.1:{port}/page", seconds, connections))
+    for problem in figures.problems:
+        print(f"  note (port {port}): {problem}", file=sys.stderr)
+    return figures.rps, figures.requests
 
 
 def measure(name: str, directory: str, seconds: int, connections: int) -> tuple[float, float]:
@@ -211,9 +180,9 @@ def measure(name: str, directory: str, seconds: int, connections: int) -> tuple[
     process, port = start(name, directory)
     try:
         wrk(port, 2, connections)  # warm-up, discarded
-        before = cpu_seconds(process.pid)
+        before = session_cpu(process.pid)
         rate, count = wrk(port, seconds, connections)
-        return rate, (cpu_seconds(process.pid) - before) / count * 1e6
+        return rate, (session_cpu(process.pid) - before) / count * 1e6
     finally:
         stop(process)
 

@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _harness import free_port
 from starlette.applications import Starlette
 from upload import SCENARIOS, report, starlette_app, transom_app
 
@@ -45,13 +46,6 @@ def transom_factory() -> App:
 def starlette_factory() -> Starlette:
     """The Starlette app, saving into ``$UPLOAD_DIR`` (``uvicorn --factory``)."""
     return starlette_app(Path(os.environ["UPLOAD_DIR"]))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start(name: str, directory: Path) -> tuple[subprocess.Popen[bytes], int]:

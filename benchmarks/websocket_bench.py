@@ -46,8 +46,6 @@ import base64
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,22 +54,16 @@ import zlib
 from pathlib import Path
 from typing import Any, cast
 
+from _harness import free_port, group_cpu, stop, wait_listening
+
 HERE = Path(__file__).resolve().parent
 APPS = HERE / "apps"
 VENV_BIN = Path(sys.executable).parent
-TICK = os.sysconf("SC_CLK_TCK")
 SCENARIOS = {"small1": (1, 64), "small64": (64, 64), "large": (1, 1024 * 1024)}
 SERVERS = ("transom", "uvicorn", "aiohttp", "transom-app", "uvicorn-sansio", "floor")
 
 
 # -- servers ----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def command_for(name: str, port: int, deflate: bool) -> list[str]:
@@ -104,43 +96,8 @@ def start(name: str, deflate: bool) -> tuple[subprocess.Popen[bytes], int]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     command = command_for(name, port, deflate)
     process = subprocess.Popen(command, start_new_session=True, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited with status {process.returncode} before listening")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    stop(process)
-    raise SystemExit(f"{name} did not start listening on port {port}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    except ProcessLookupError:
-        process.wait(10)
-
-
-def group_cpu(pgid: int) -> float:
-    """Seconds of user + system CPU used so far by the processes of group ``pgid``."""
-    ticks = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / TICK
+    wait_listening(process, name, port)
+    return process, port
 
 
 # -- the load generator (runs in its own process) ---------------------------
