@@ -58,6 +58,7 @@ COMPILED_MODULES: Final = (
     "transom.server.protocol",
     "transom.http.websocket.events",
     "transom.http.websocket.frames",
+    "transom.http.websocket.deflate",
     "transom.http.websocket.connection",
     "transom.server.websocket",
     "transom.server.driven",

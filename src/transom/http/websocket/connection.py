@@ -237,10 +237,12 @@ class WebSocketConnection:
         if not buf and not self._eof:
             return None  # nothing to parse, whatever the state: the common last call
         if self._frame_left == _AT_HEAD and not self._msg_opcode and len(buf) > 1:
-            # Fast path: one whole FIN text/binary frame, no RSV bits, the
-            # masking the role expects, under the limits.
+            # Fast path: one whole FIN text/binary frame, no RSV bits but RSV1
+            # when permessage-deflate was negotiated, the masking the role
+            # expects, under the limits.
             head = buf[0]
-            if head == 0x81 or head == 0x82:
+            plain = head & 0xBF  # without RSV1, permessage-deflate's "compressed"
+            if (plain == 0x81 or plain == 0x82) and (head == plain or self._deflate is not None):
                 size = buf[1] ^ self._mask_bit  # >= 128 when the MASK bit is wrong
                 start = 2
                 if size > 125:
@@ -255,6 +257,8 @@ class WebSocketConnection:
                         if len(buf) >= end:
                             payload = unmask(buf, start, size)
                             del buf[:end]
+                            if head != plain:
+                                return self._inflated(plain, payload)
                             if head == 0x82:
                                 return BytesMessage(payload)
                             try:
@@ -264,6 +268,10 @@ class WebSocketConnection:
                     else:
                         end = start + size
                         if len(buf) >= end:
+                            if head != plain:
+                                payload = bytes(buf[start:end])
+                                del buf[:end]
+                                return self._inflated(plain, payload)
                             if head == 0x82:
                                 payload = bytes(buf[start:end])
                                 del buf[:end]
@@ -285,6 +293,25 @@ class WebSocketConnection:
             self._finish(1006, "")
             return CloseReceived(1006, "")
         return event
+
+    def _inflated(self, head: int, payload: bytes) -> Event:
+        """The event of a whole compressed frame the fast path took (RFC 7692
+        §6.2): the same checks as ``_feed``'s, on one piece."""
+        deflate = self._deflate
+        assert deflate is not None  # the fast path takes RSV1 only with it
+        limit = self._max_message
+        try:
+            data = deflate.decompress(payload, limit + 1, True)
+        except zlib.error:
+            return self._fail(1007, "invalid compressed data")
+        if len(data) > limit:
+            return self._fail(1009, f"message over the limit of {limit} bytes")
+        if head == 0x82:
+            return BytesMessage(data)
+        try:
+            return TextMessage(data.decode())
+        except UnicodeDecodeError:
+            return self._fail(1007, "invalid UTF-8 in a text message")
 
     def _parse(self) -> Event | None:
         """General path: heads, then payload pieces as they arrive."""

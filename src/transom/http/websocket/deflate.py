@@ -54,10 +54,14 @@ never refer to earlier ones.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from typing import Final
 
-from transom.exceptions import ConfigurationError
 from transom.http.websocket._fields import Extension, parse_extensions
+
+# DeflateOptions lives in options.py, a plain module: this one is compiled
+# (transom._build.COMPILED_MODULES), and a compiled frozen dataclass neither
+# validates nor pickles as the server's settings need.
+from transom.http.websocket.options import DeflateOptions
 
 __all__ = [
     "EXTENSION_NAME",
@@ -68,9 +72,9 @@ __all__ = [
     "server_negotiate",
 ]
 
-EXTENSION_NAME = "permessage-deflate"
-_TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.1: the empty stored block a sync flush ends with
-_PARAMS = frozenset(
+EXTENSION_NAME: Final = "permessage-deflate"
+_TAIL: Final = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.1: the empty stored block a sync flush ends with
+_PARAMS: Final = frozenset(
     (
         "server_no_context_takeover",
         "client_no_context_takeover",
@@ -78,40 +82,7 @@ _PARAMS = frozenset(
         "client_max_window_bits",
     )
 )
-_WINDOW_VALUES = {str(bits): bits for bits in range(8, 16)}  # §7.1.2: 8..15, no leading zero
-
-
-@dataclass(frozen=True, slots=True)
-class DeflateOptions:
-    """permessage-deflate settings of our side (RFC 7692 §7.1).
-
-    ``server_*`` / ``client_*`` name the side that compresses. Window bits
-    are 9..15 (zlib cannot compress raw deflate with 8). ``compress_level``
-    is zlib's 0..9, 1 by default: on text-like messages of 1 MiB level 1
-    compresses 2.5-4.5 times faster than zlib's default 6, for output 8-20%
-    larger, and a server pays that CPU on every message it sends (aiohttp
-    chose the same). Messages shorter than ``min_size`` bytes are sent
-    uncompressed.
-    """
-
-    server_no_context_takeover: bool = False
-    client_no_context_takeover: bool = False
-    server_max_window_bits: int = 15
-    client_max_window_bits: int = 15
-    compress_level: int = 1
-    min_size: int = 128
-
-    def __post_init__(self) -> None:
-        for name in ("server_max_window_bits", "client_max_window_bits"):
-            value = getattr(self, name)
-            if type(value) is not int or not 9 <= value <= 15:
-                raise ConfigurationError(f"DeflateOptions.{name} must be 9..15, not {value!r}")
-        if type(self.compress_level) is not int or not 0 <= self.compress_level <= 9:
-            raise ConfigurationError(
-                f"DeflateOptions.compress_level must be 0..9, not {self.compress_level!r}"
-            )
-        if type(self.min_size) is not int or self.min_size < 0:
-            raise ConfigurationError(f"DeflateOptions.min_size must be >= 0, not {self.min_size!r}")
+_WINDOW_VALUES: Final = {str(bits): bits for bits in range(8, 16)}  # §7.1.2: 8..15, no leading zero
 
 
 class PerMessageDeflate:
