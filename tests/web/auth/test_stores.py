@@ -241,14 +241,14 @@ def test_sqlite_store_reopens_after_fork(tmp_path: Path) -> None:
 
     store = SQLiteUserStore(tmp_path / "users.db", hasher=cheap_hasher())
     alice = asyncio.run(store.create("alice", "correct horse"))
-    parent_connection = store._connection
+    parent_connection = store._sqlite._connection
 
     def child() -> None:
         # No password work here: the child uses only SQL (the thread pool that
         # runs argon2 does not survive fork() once started).
         async def work() -> None:
             assert await store.get_by_username("alice") == alice
-            assert store._connection is not parent_connection
+            assert store._sqlite._connection is not parent_connection
             await store.add_role(alice.id, "from-child")
 
         asyncio.run(work())
@@ -270,7 +270,7 @@ async def test_sqlite_user_store_left_unclosed_closes_and_warns(tmp_path: Path) 
     # The same on every Python version (3.13 warns on its own only for the sqlite3 object).
     store = SQLiteUserStore(tmp_path / "u.db", hasher=cheap_hasher())
     await store.list()
-    connection = store._connection
+    connection = store._sqlite._connection
     assert connection is not None
     with pytest.warns(
         ResourceWarning, match=r"SQLiteUserStore\(.*\) was garbage-collected unclosed"
@@ -286,3 +286,78 @@ async def test_sqlite_user_store_left_unclosed_closes_and_warns(tmp_path: Path) 
         warnings.simplefilter("error")
         del closed
         gc.collect()
+
+
+async def test_sqlite_user_store_missing_directory_is_a_configuration_error(
+    tmp_path: Path,
+) -> None:
+    from transom.exceptions import ConfigurationError
+    from transom.web.auth import SQLiteUserStore
+
+    store = SQLiteUserStore(tmp_path / "nowhere" / "u.db", hasher=cheap_hasher())
+    with pytest.raises(ConfigurationError, match=r"directory .*nowhere.* does not exist"):
+        await store.list()
+    assert not (tmp_path / "nowhere").exists()
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        await SQLiteUserStore(tmp_path, hasher=cheap_hasher()).list()
+
+
+async def test_sqlite_user_store_locked_database_is_unavailable(tmp_path: Path) -> None:
+    # As SQLiteStore's: the App answers StoreUnavailable with 503, not a 500 with a traceback.
+    from transom.exceptions import StoreUnavailable
+    from transom.web.auth import SQLiteUserStore
+
+    store = SQLiteUserStore(tmp_path / "u.db", hasher=cheap_hasher(), busy_timeout=0.1)
+    alice = await store.create("alice", "correct horse")
+    holder = sqlite3.connect(tmp_path / "u.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process keeps the write lock
+    with pytest.raises(StoreUnavailable, match=r"SQLite user store .*locked"):
+        await store.add_role(alice.id, "editor")
+    with pytest.raises(StoreUnavailable, match="locked"):
+        await store.create("bob", "correct horse")  # a transaction: rolled back
+    assert await store.get(alice.id) == alice  # WAL: readers are not blocked
+    holder.execute("ROLLBACK")
+    holder.close()
+    await store.add_role(alice.id, "editor")
+    with pytest.raises(UserExists):  # a constraint is still itself, not "unavailable"
+        await store.create("ALICE", "correct horse")
+    await store.close()
+
+
+def test_sqlite_user_store_workers_open_a_new_file_at_once(tmp_path: Path) -> None:
+    # Several processes opening a new file together: switching it to WAL answers
+    # "locked" at once to all but one, and the set-up retries instead of failing.
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    script = textwrap.dedent(
+        """
+        import asyncio, os, sys, time
+        from argon2 import PasswordHasher
+        from transom.web.auth import SQLiteUserStore
+
+        path, go, name = sys.argv[1], sys.argv[2], sys.argv[3]
+        hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+        async def main():
+            store = SQLiteUserStore(path, hasher=hasher)
+            while not os.path.exists(go):
+                time.sleep(0.001)
+            await store.create(name, "correct horse")
+            await store.close()
+
+        asyncio.run(main())
+        """
+    )
+    path, go = tmp_path / "u.db", tmp_path / "go"
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), str(go), f"user{n}"])
+        for n in range(4)
+    ]
+    time.sleep(0.5)  # all import, then start at once on a new file
+    go.touch()
+    assert [worker.wait(60) for worker in workers] == [0, 0, 0, 0]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM transom_users").fetchone() == (4,)

@@ -299,7 +299,7 @@ async def test_sqlite_store_left_unclosed_closes_and_warns(tmp_path: Path) -> No
     # The same on every Python version (3.13 warns on its own only for the sqlite3 object).
     store = SQLiteStore(tmp_path / "s.db")
     await store.ping()
-    connection = store._connection
+    connection = store._db._connection
     assert connection is not None
     with pytest.warns(ResourceWarning, match=r"SQLiteStore\(.*\) was garbage-collected unclosed"):
         del store

@@ -3,16 +3,17 @@
 The embedded default, beside ``SQLiteStore`` for sessions (the same file
 may hold both; every table name starts with ``transom_``).
 
-Theory of operation: one connection per process, opened on first use.
+Theory of operation: one connection per process, opened on first use and
+set up as ``SQLiteStore``'s is (``transom.web._sqlite``: WAL, never used
+across ``fork()``, a missing directory a ``ConfigurationError``, a locked or
+read-only file ``StoreUnavailable``, which an ``App`` answers with 503).
 Each call is one short statement (or a short transaction), run inline on
 the event loop: SQLite answers in microseconds, far less than a thread
 hand-off would cost. The argon2 work, the slow part, runs in the thread
-pool (see ``transom.web.auth.passwords``). WAL lets readers go on while a
-writer commits, and ``busy_timeout`` makes a writer wait for another
-process's write instead of failing, so several ``--workers`` can share the
-file. A process forked after the connection was opened opens its own (a
-SQLite connection must not cross ``fork()``). A lock serialises use of
-the connection by event loops in different threads.
+pool (see ``transom.web.auth.passwords``). ``busy_timeout`` makes a writer
+wait for another process's write instead of failing, so several
+``--workers`` can share the file. A lock serialises use of the connection
+by event loops in different threads.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
 
-from transom.web._sqlite import close_unclosed
+from transom.web._sqlite import ProcessConnection, close_unclosed
 from transom.web.auth.base import BaseUserStore, user_id_of
 from transom.web.auth.errors import UnknownUser, UserExists
 from transom.web.auth.tokens import TokenInfo
@@ -119,49 +119,32 @@ class SQLiteUserStore(BaseUserStore):
         super().__init__(hasher=hasher, clock=clock)
         self.path = os.fspath(path)
         self.busy_timeout = busy_timeout
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        self._lock = threading.Lock()
-        self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is not None and self._pid == os.getpid():
-            return self._connection
-        # After fork() the parent's connection is abandoned, not closed: closing
-        # it here could disturb the parent's locks (SQLite FAQ, "fork").
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(
-            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        self._sqlite = ProcessConnection(
+            self.path, busy_timeout=busy_timeout, schema=_SCHEMA, what="SQLite user store"
         )
-        try:
-            connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            connection.executescript(_SCHEMA)
-        except BaseException:
-            connection.close()
-            raise
-        if self._connection is not None:  # the parent's: kept referenced, never used
-            self._inherited.append(self._connection)
-        self._connection, self._pid = connection, os.getpid()
-        return connection
+        self._lock = threading.Lock()
 
     @contextmanager
     def _db(self, transaction: bool = False) -> Iterator[sqlite3.Connection]:
+        """This process's connection, one caller at a time; a locked, read-only or
+        broken database is ``StoreUnavailable`` (a constraint still raises as itself)."""
         with self._lock:
-            connection = self._connect()
-            if not transaction:
-                yield connection
-                return
-            connection.execute("BEGIN IMMEDIATE")
+            connection = self._sqlite.get()
             try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+                if not transaction:
+                    yield connection
+                    return
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise self._sqlite.unavailable(exc) from exc
 
     def _fetchone(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._db() as db:
@@ -289,14 +272,12 @@ class SQLiteUserStore(BaseUserStore):
 
     async def close(self) -> None:
         with self._lock:
-            connection, self._connection = self._connection, None
-            if connection is not None and self._pid == os.getpid():
-                connection.close()
-            elif connection is not None:
-                self._inherited.append(connection)
+            self._sqlite.close()
 
     def __del__(self) -> None:
-        close_unclosed(self)  # a store dropped while open: close, and warn
+        connection = getattr(self, "_sqlite", None)  # None: __init__ failed before making it
+        if connection is not None:
+            close_unclosed(self, connection)  # a store dropped while open: close, and warn
 
     def __repr__(self) -> str:
         return f"SQLiteUserStore({self.path!r})"

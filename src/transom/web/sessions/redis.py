@@ -39,12 +39,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from transom.exceptions import ConfigurationError
+from transom.web import _fork
 from transom.web.sessions._resp import Address, Client, ConnectionLost, Reply, ReplyError, encode
 from transom.web.sessions.store import SessionStore, StoreUnavailable
 
@@ -67,18 +67,6 @@ return {count, ttl}
 _HIT_DIGEST = hashlib.sha1(_HIT_SCRIPT, usedforsecurity=False).hexdigest().encode()
 
 _URL_FORMS = "redis://[[user]:password@]host[:port][/db], rediss://... or unix:///path?db=N"
-
-# Bumped in a forked child: a store compares it instead of calling getpid() on every call.
-_fork_generation = 0
-
-
-def _after_fork_in_child() -> None:
-    global _fork_generation
-    _fork_generation += 1
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _without_password(url: str) -> str:
@@ -163,7 +151,7 @@ class RedisStore(SessionStore):
         else:
             self._use_external(url_or_client, timeout, connect_timeout)
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop self._client is for
-        self._generation = _fork_generation
+        self._generation = _fork.generation
         self._client = self._new_client()
         self._clients: dict[asyncio.AbstractEventLoop, Client] = {}
         self._inherited: list[Client] = []  # clients from before a fork: kept, never used
@@ -236,7 +224,7 @@ class RedisStore(SessionStore):
         connection left on a closed loop cannot be closed any more. A client
         passed in is the caller's to close.
         """
-        if self._external is None and self._generation == _fork_generation:
+        if self._external is None and self._generation == _fork.generation:
             client = self._clients.get(asyncio.get_running_loop())
             if client is not None:
                 await client.close()  # a later command opens a new connection
@@ -249,7 +237,7 @@ class RedisStore(SessionStore):
         if self._external is not None:
             return await self._call_external(self._external, args)
         client = self._client
-        if self._loop is not asyncio.get_running_loop() or self._generation != _fork_generation:
+        if self._loop is not asyncio.get_running_loop() or self._generation != _fork.generation:
             client = self._switch()
         waiter = client.send(command)
         try:
@@ -286,9 +274,9 @@ class RedisStore(SessionStore):
         closed on its own loop, in its own process).
         """
         loop = asyncio.get_running_loop()
-        if self._generation != _fork_generation:
+        if self._generation != _fork.generation:
             self._inherited += self._clients.values()
-            self._clients, self._generation = {}, _fork_generation
+            self._clients, self._generation = {}, _fork.generation
         client = self._clients.get(loop)
         if client is None:
             client = self._clients[loop] = self._new_client()

@@ -22,12 +22,9 @@ Theory of operation
   records first, so a process always reads its own writes.
 - **Several processes.** The file is in WAL mode (readers never wait for
   the writer; writers queue on SQLite's lock, waiting up to
-  ``busy_timeout``) with ``synchronous=NORMAL`` (a commit is durable once
-  the WAL is checkpointed; a power cut may lose the last commits, never
-  corrupt the file). Each process opens its own connection at its first
-  call; a connection is never used across ``fork``: when the process id
-  changes, the inherited connection is set aside untouched (closing it could
-  disturb the parent's locks) and a new one is opened.
+  ``busy_timeout``). Each process opens its own connection at its first
+  call, and none is used across ``fork``: ``transom.web._sqlite``, shared
+  with ``SQLiteUserStore``, opens and sets up the connection.
 - **Time.** Deadlines are wall-clock (``time.time()``) because several
   processes share them. A record whose deadline has passed is not returned;
   expired sessions and ended counter windows are deleted, one indexed
@@ -52,11 +49,10 @@ import asyncio
 import os
 import sqlite3
 import time
-from pathlib import Path
 
 from transom.exceptions import ConfigurationError
-from transom.web._sqlite import close_unclosed
-from transom.web.sessions.store import SessionStore, StoreUnavailable
+from transom.web._sqlite import ProcessConnection, close_unclosed
+from transom.web.sessions.store import SessionStore
 
 __all__ = ["SQLiteStore"]
 
@@ -76,17 +72,6 @@ _SAVE = (
 )
 _DELETE = "DELETE FROM sessions WHERE id = ?"
 
-# Bumped in a forked child: a store compares it instead of calling getpid() on every call.
-_fork_generation = 0
-
-
-def _after_fork_in_child() -> None:
-    global _fork_generation
-    _fork_generation += 1
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 # A window that has ended starts again at this hit (count = cost); the SET
 # expressions all read the row as it was before the update.
 _HIT = (
@@ -136,17 +121,18 @@ class SQLiteStore(SessionStore):
         self.path = os.fspath(path)
         self.cleanup_interval = cleanup_interval
         self.busy_timeout = busy_timeout
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        self._generation = -1  # _fork_generation when the connection was opened
+        self._db = ProcessConnection(
+            self.path, busy_timeout=busy_timeout, schema=_SCHEMA, what="SQLite session store"
+        )
         # Saves of this event-loop turn, waiting for one commit (see the module docstring).
         self._queued: dict[str, tuple[bytes, float]] = {}
         self._waiters: list[asyncio.Future[None]] = []
         self._next_cleanup = 0.0  # monotonic; 0: clean at the first write
-        self._inherited: list[sqlite3.Connection] = []  # from before a fork: kept, never used
 
     def __del__(self) -> None:
-        close_unclosed(self)  # a store dropped while open: close, and warn
+        db = getattr(self, "_db", None)  # None: __init__ failed before making it
+        if db is not None:
+            close_unclosed(self, db)  # a store dropped while open: close, and warn
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -192,7 +178,7 @@ class SQLiteStore(SessionStore):
                 waiter.set_exception(error)
 
     def _write(self, queued: dict[str, tuple[bytes, float]]) -> None:
-        connection = self._connection_for_this_process()
+        connection = self._db.get()
         rows = [(session_id, record, expires) for session_id, (record, expires) in queued.items()]
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -207,7 +193,7 @@ class SQLiteStore(SessionStore):
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, corrupt
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            raise self._unavailable(exc) from exc
+            raise self._db.unavailable(exc) from exc
 
     async def hit(self, key: str, window: float, cost: int = 1) -> tuple[int, float]:
         now = time.time()
@@ -224,11 +210,7 @@ class SQLiteStore(SessionStore):
 
     async def close(self) -> None:
         """Close this process's connection; a later call opens a new one."""
-        connection, self._connection = self._connection, None
-        if connection is not None and self._pid == os.getpid():
-            connection.close()
-        elif connection is not None:
-            self._inherited.append(connection)
+        self._db.close()
 
     def clean_up(self) -> int:
         """Delete expired sessions and ended counter windows now; the number of sessions."""
@@ -242,14 +224,8 @@ class SQLiteStore(SessionStore):
         if time.monotonic() >= self._next_cleanup:
             self.clean_up()
 
-    def _connection_for_this_process(self) -> sqlite3.Connection:
-        connection = self._connection
-        if connection is None or self._generation != _fork_generation:
-            connection = self._connect()
-        return connection
-
     def _run(self, sql: str, params: tuple[object, ...] | dict[str, object]) -> sqlite3.Cursor:
-        connection = self._connection_for_this_process()
+        connection = self._db.get()
         try:
             # The fetch that follows a SELECT or RETURNING cannot block: the
             # statement has stepped to its first row inside execute().
@@ -257,70 +233,4 @@ class SQLiteStore(SessionStore):
         except sqlite3.ProgrammingError:
             raise
         except sqlite3.DatabaseError as exc:  # locked, read-only, disk full, corrupt
-            raise self._unavailable(exc) from exc
-
-    def _connect(self) -> sqlite3.Connection:
-        """Open this process's connection: WAL, ``synchronous=NORMAL``, the tables."""
-        if self._connection is not None:  # opened by the parent before fork()
-            self._inherited.append(self._connection)
-            self._connection = None
-        self._check_directory()
-        try:
-            connection = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout,  # SQLite's busy timeout, in seconds
-                isolation_level=None,  # autocommit: every statement is its own transaction
-                check_same_thread=False,  # one event loop uses it; the app may close it elsewhere
-            )
-        except sqlite3.OperationalError as exc:
-            raise self._unavailable(exc) from exc
-        try:
-            self._set_up(connection)
-        except sqlite3.DatabaseError as exc:  # locked, read-only, not a database
-            connection.close()
-            raise self._unavailable(exc) from exc
-        self._connection, self._pid = connection, os.getpid()
-        self._generation = _fork_generation
-        return connection
-
-    def _set_up(self, connection: sqlite3.Connection) -> None:
-        """WAL mode, ``synchronous=NORMAL`` and the tables, once per connection.
-
-        Switching a new file to WAL needs it to itself, and SQLite answers
-        "locked" at once, without waiting, while another process opens it
-        at the same moment: so this step retries until ``busy_timeout``.
-        """
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    connection.execute("PRAGMA journal_mode = WAL")  # persists in the file
-                connection.execute("PRAGMA synchronous = NORMAL")
-                connection.executescript(_SCHEMA)
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.005)
-
-    def _check_directory(self) -> None:
-        if self.path == ":memory:":
-            return
-        path = Path(self.path)
-        if path.is_dir():
-            raise ConfigurationError(
-                f"SQLiteStore path {self.path!r} is a directory; give the path of a file in it"
-            )
-        if not path.parent.is_dir():
-            raise ConfigurationError(
-                f"SQLiteStore: the directory {str(path.parent)!r} of {self.path!r} does not exist;"
-                " create it, or choose a path in an existing directory"
-            )
-
-    def _unavailable(self, exc: sqlite3.DatabaseError) -> StoreUnavailable:
-        hint = ""
-        if "locked" in str(exc) or "busy" in str(exc):
-            hint = f" (another process held the write lock for over {self.busy_timeout} s)"
-        elif "readonly" in str(exc) or "unable to open" in str(exc):
-            hint = " (check that the file and its directory are writable by this process)"
-        return StoreUnavailable(f"SQLite session store {self.path!r}: {exc}{hint}")
+            raise self._db.unavailable(exc) from exc
