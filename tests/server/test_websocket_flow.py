@@ -15,7 +15,7 @@ import pytest
 
 from transom._types import Message, Receive, Scope, Send
 from transom.exceptions import ConfigurationError
-from transom.http.websocket import DeflateOptions, Ping, Pong
+from transom.http.websocket import SERVER_DEFLATE, DeflateOptions, Ping, Pong
 from transom.server import Server, ServerConfig, websocket
 from transom.server.cli import build_parser
 from transom.server.websocket import WebSocketSession
@@ -315,7 +315,8 @@ def test_websocket_flow_settings_defaults() -> None:
     assert (config.ws_ping_interval, config.ws_ping_timeout) == (20.0, 20.0)
     assert config.ws_close_timeout == 5.0
     assert config.ws_limits.max_message_size == config.ws_max_size
-    assert config.ws_deflate == DeflateOptions()
+    assert config.ws_deflate is SERVER_DEFLATE
+    assert (SERVER_DEFLATE.server_max_window_bits, SERVER_DEFLATE.mem_level) == (12, 5)
     assert ServerConfig(_noop, ws_per_message_deflate=False).ws_deflate is None
     options = DeflateOptions(compress_level=6, server_no_context_takeover=True)
     assert ServerConfig(_noop, ws_per_message_deflate=options).ws_deflate is options
@@ -333,8 +334,9 @@ def test_websocket_flow_deflate_cli_flags() -> None:
     parse = build_parser().parse_args
     assert _deflate(parse(["m:app"])) is True
     assert _deflate(parse(["m:app", "--no-ws-per-message-deflate"])) is False
-    chosen = _deflate(parse(["m:app", "--ws-deflate-level", "6", "--ws-deflate-window-bits", "11"]))
-    assert chosen == DeflateOptions(compress_level=6, server_max_window_bits=11)
+    assert _deflate(parse(["m:app", "--ws-deflate-window-bits", "12"])) is True  # the default
+    chosen = _deflate(parse(["m:app", "--ws-deflate-level", "6", "--ws-deflate-window-bits", "15"]))
+    assert chosen == DeflateOptions(compress_level=6, mem_level=5)  # 15 both ways
     with pytest.raises(ConfigurationError, match=r"9\.\.15"):
         _deflate(parse(["m:app", "--ws-deflate-window-bits", "8"]))
 

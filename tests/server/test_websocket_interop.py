@@ -83,6 +83,25 @@ async def test_websocket_interop_deflate_off(serve_ws: StartServer) -> None:
         assert await asyncio.wait_for(ws.recv(), WAIT) == "z" * 10_000
 
 
+async def test_websocket_interop_default_deflate_windows_are_small(
+    serve_ws: StartServer,
+) -> None:
+    # SERVER_DEFLATE: 4 KiB windows both ways (the client offered client_max_window_bits).
+    server = await serve_ws(EchoApp())
+    async with connect(url(server.port), open_timeout=WAIT) as ws:
+        [extension] = ws.protocol.extensions
+        assert extension.remote_max_window_bits == 12  # type: ignore[attr-defined]
+        assert extension.local_max_window_bits == 12  # type: ignore[attr-defined]
+        session = await session_of(server)
+        assert session.conn is not None and session.conn.deflate is not None
+        deflate = session.conn.deflate
+        assert (deflate.send_max_window_bits, deflate.receive_max_window_bits) == (12, 12)
+        message = "a JSON-like message, repeated " * 400  # 12 KB: past one 4 KiB window
+        for _ in range(3):
+            await ws.send(message)
+            assert await asyncio.wait_for(ws.recv(), WAIT) == message
+
+
 async def test_websocket_interop_deflate_options(serve_ws: StartServer) -> None:
     # A smaller window (less memory per connection) and every message compressed.
     options = DeflateOptions(server_max_window_bits=10, compress_level=9, min_size=0)

@@ -8,12 +8,13 @@ traceback), 3 when the app's lifespan start-up fails.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
 from transom._build import version_line
 from transom.exceptions import ConfigurationError
-from transom.http.websocket import DeflateOptions
+from transom.http.websocket import SERVER_DEFLATE, DeflateOptions
 from transom.server.config import LIFESPAN_MODES, LOG_LEVELS, LOOPS, PARSERS, ServerConfig
 from transom.server.lifespan import LifespanFailed
 from transom.server.logs import configure_logging
@@ -89,9 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="never compress WebSocket messages (permessage-deflate)")  # fmt: skip
     add("--ws-deflate-level", type=int, default=1, metavar="0-9",
         help="zlib level of the messages the server compresses")  # fmt: skip
-    add("--ws-deflate-window-bits", type=int, default=15, metavar="9-15",
-        help="the server's compression window: 2**N bytes, and the memory each "
-        "connection's compressor holds")  # fmt: skip
+    add("--ws-deflate-window-bits", type=int, default=12, metavar="9-15",
+        help="the compression windows, both ways: 2**N bytes, and the memory each "
+        "connection holds")  # fmt: skip
     return p
 
 
@@ -99,10 +100,14 @@ def _deflate(args: argparse.Namespace) -> bool | DeflateOptions:
     """``--no-ws-per-message-deflate``, or the options the deflate flags set."""
     if not args.ws_per_message_deflate:
         return False
-    if (args.ws_deflate_level, args.ws_deflate_window_bits) == (1, 15):
+    level, bits = args.ws_deflate_level, args.ws_deflate_window_bits
+    if (level, bits) == (SERVER_DEFLATE.compress_level, SERVER_DEFLATE.server_max_window_bits):
         return True
-    return DeflateOptions(
-        compress_level=args.ws_deflate_level, server_max_window_bits=args.ws_deflate_window_bits
+    return dataclasses.replace(
+        SERVER_DEFLATE,
+        compress_level=level,
+        server_max_window_bits=bits,
+        client_max_window_bits=bits,
     )
 
 

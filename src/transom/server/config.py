@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from transom._types import ASGIApp
 from transom.exceptions import ConfigurationError
 from transom.http.connection import Limits
-from transom.http.websocket import DeflateOptions, WebSocketLimits
+from transom.http.websocket import SERVER_DEFLATE, DeflateOptions, WebSocketLimits
 
 __all__ = ["LIFESPAN_MODES", "LOG_LEVELS", "LOOPS", "PARSERS", "ServerConfig"]
 
@@ -88,9 +88,9 @@ class ServerConfig:
     ws_ping_interval: float | None = 20.0  # a ping this often; None: no pings
     ws_ping_timeout: float | None = 20.0  # no pong this long after a ping: close 1011
     ws_close_timeout: float = 5.0  # our close frame unanswered this long: drop the TCP connection
-    # Accept permessage-deflate (RFC 7692) when offered; DeflateOptions tunes it (compression
-    # level, smallest message compressed, window bits and context takeover: the memory each
-    # connection's compressor holds).
+    # Accept permessage-deflate (RFC 7692) when offered, with SERVER_DEFLATE's small windows;
+    # a DeflateOptions tunes it (compression level, smallest message compressed, window bits,
+    # memLevel and context takeover: the memory each connection holds).
     ws_per_message_deflate: bool | DeflateOptions = True
     # Development
     reload: bool = False
@@ -119,7 +119,7 @@ class ServerConfig:
         chosen = self.ws_per_message_deflate
         deflate: DeflateOptions | None = chosen if isinstance(chosen, DeflateOptions) else None
         if chosen is True:
-            deflate = DeflateOptions()
+            deflate = SERVER_DEFLATE
         object.__setattr__(self, "_ws_deflate", deflate)
 
     # --- derived values ----------------------------------------------------

@@ -195,9 +195,29 @@ def test_options_validation() -> None:
         {"client_max_window_bits": 16},
         {"compress_level": 10},
         {"min_size": -1},
+        {"mem_level": 0},
+        {"mem_level": 10},
+        {"mem_level": 5.0},
     ):
         with pytest.raises(ConfigurationError):
             DeflateOptions(**kwargs)  # type: ignore[arg-type]  # each is a bad value
+
+
+def test_mem_level_reaches_the_compressor_and_round_trips() -> None:
+    # The same stream with memLevel 1 and 9: both valid deflate, and they differ.
+    message = b"".join(b"record %d: some text that repeats, " % (n % 40) for n in range(2000))
+    outputs = []
+    for mem_level in (1, 9):
+        answer, server = server_negotiate(
+            [b"permessage-deflate"], DeflateOptions(mem_level=mem_level, min_size=0)
+        )
+        assert answer is not None and server is not None
+        compressed = server.compress(message)
+        assert compressed is not None
+        outputs.append(compressed)
+        receiver = PerMessageDeflate()
+        assert receiver.decompress(compressed, 0, True) == message
+    assert outputs[0] != outputs[1]
 
 
 def pair(

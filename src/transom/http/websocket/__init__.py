@@ -22,7 +22,7 @@ from transom.http.websocket.connection import (
     WebSocketLimits,
     WebSocketState,
 )
-from transom.http.websocket.deflate import DeflateOptions, PerMessageDeflate
+from transom.http.websocket.deflate import PerMessageDeflate
 from transom.http.websocket.events import (
     BytesMessage,
     CloseReceived,
@@ -41,8 +41,10 @@ from transom.http.websocket.handshake import (
     client_request,
     is_websocket_upgrade,
 )
+from transom.http.websocket.options import SERVER_DEFLATE, DeflateOptions
 
 __all__ = [
+    "SERVER_DEFLATE",
     "BytesMessage",
     "CloseReceived",
     "DeflateOptions",

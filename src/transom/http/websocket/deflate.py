@@ -94,6 +94,7 @@ class PerMessageDeflate:
         "_decompressor",
         "_flush_mode",
         "_level",
+        "_mem_level",
         "_receive_bits",
         "min_size",
         "receive_max_window_bits",
@@ -111,6 +112,7 @@ class PerMessageDeflate:
         receive_max_window_bits: int = 15,
         compress_level: int = 1,
         min_size: int = 128,
+        mem_level: int = 8,
     ) -> None:
         self.send_no_context_takeover = send_no_context_takeover
         self.receive_no_context_takeover = receive_no_context_takeover
@@ -118,6 +120,7 @@ class PerMessageDeflate:
         self.receive_max_window_bits = receive_max_window_bits
         self.min_size = min_size
         self._level = compress_level
+        self._mem_level = mem_level
         # Z_FULL_FLUSH: same tail as Z_SYNC_FLUSH, and the history is dropped.
         self._flush_mode = zlib.Z_FULL_FLUSH if send_no_context_takeover else zlib.Z_SYNC_FLUSH
         self._compressor: zlib._Compress | None = None
@@ -141,7 +144,7 @@ class PerMessageDeflate:
         compressor = self._compressor
         if compressor is None:
             compressor = self._compressor = zlib.compressobj(
-                self._level, zlib.DEFLATED, -self.send_max_window_bits
+                self._level, zlib.DEFLATED, -self.send_max_window_bits, self._mem_level
             )
         out = compressor.compress(data) + compressor.flush(self._flush_mode)
         return out[:-4] if out.endswith(_TAIL) else out
@@ -254,6 +257,7 @@ def _answer(
         receive_max_window_bits=client_bits,
         compress_level=options.compress_level,
         min_size=options.min_size,
+        mem_level=options.mem_level,
     )
     return "; ".join(parts).encode(), extension
 
@@ -298,4 +302,5 @@ def client_accept(values: list[bytes], options: DeflateOptions | None) -> PerMes
         receive_max_window_bits=server_bits,
         compress_level=options.compress_level,
         min_size=options.min_size,
+        mem_level=options.mem_level,
     )

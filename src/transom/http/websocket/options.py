@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from transom.exceptions import ConfigurationError
 
-__all__ = ["DeflateOptions"]
+__all__ = ["SERVER_DEFLATE", "DeflateOptions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,15 @@ class DeflateOptions:
     compresses 2.5-4.5 times faster than zlib's default 6, for output 8-20%
     larger, and a server pays that CPU on every message it sends (aiohttp
     chose the same). Messages shorter than ``min_size`` bytes are sent
-    uncompressed.
+    uncompressed. ``mem_level`` is zlib's memLevel (1..9, 8 by default) for
+    our compressor.
+
+    Memory: a compressor holds about ``2 ** (server_max_window_bits + 2) +
+    2 ** (mem_level + 9)`` bytes (256 KiB at 15 and 8), the decompressor
+    ``2 ** window bits`` (32 KiB at 15), for as long as the connection
+    lives when the context is taken over. A server with many connections
+    wants them small: ``SERVER_DEFLATE`` (12, 12 and 5: about 36 KiB) is the
+    server's default, as the ``websockets`` library's is.
     """
 
     server_no_context_takeover: bool = False
@@ -34,6 +42,7 @@ class DeflateOptions:
     client_max_window_bits: int = 15
     compress_level: int = 1
     min_size: int = 128
+    mem_level: int = 8
 
     def __post_init__(self) -> None:
         for name in ("server_max_window_bits", "client_max_window_bits"):
@@ -44,5 +53,14 @@ class DeflateOptions:
             raise ConfigurationError(
                 f"DeflateOptions.compress_level must be 0..9, not {self.compress_level!r}"
             )
+        if type(self.mem_level) is not int or not 1 <= self.mem_level <= 9:
+            raise ConfigurationError(
+                f"DeflateOptions.mem_level must be 1..9, not {self.mem_level!r}"
+            )
         if type(self.min_size) is not int or self.min_size < 0:
             raise ConfigurationError(f"DeflateOptions.min_size must be >= 0, not {self.min_size!r}")
+
+
+#: The server's default: windows of 4 KiB both ways (the client's only when
+#: it offers ``client_max_window_bits``, as browsers do) and memLevel 5.
+SERVER_DEFLATE = DeflateOptions(server_max_window_bits=12, client_max_window_bits=12, mem_level=5)
