@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 import warnings
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -359,5 +360,5 @@ def test_sqlite_user_store_workers_open_a_new_file_at_once(tmp_path: Path) -> No
     time.sleep(0.5)  # all import, then start at once on a new file
     go.touch()
     assert [worker.wait(60) for worker in workers] == [0, 0, 0, 0]
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:  # a sqlite3 "with" alone does not close
         assert db.execute("SELECT count(*) FROM transom_users").fetchone() == (4,)
